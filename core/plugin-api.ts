@@ -1,0 +1,200 @@
+/**
+ * The public plugin API, exported as `tributary/plugin`. Built-in plugins use exactly this
+ * module and nothing else from core, so a community plugin can do all that a built-in does.
+ *
+ * Hooks are batch-oriented and few. Control signals: throw `NotConnectedError` to be retried
+ * with back-off, return `{ done: true }` from a source at end of input, return `reject(reason)`
+ * for a record that should go to the dead-letter queue while the rest of the batch flows.
+ */
+
+export type JsonPrimitive = null | boolean | number | string
+export type JsonValue = JsonPrimitive | JsonValue[] | { [key: string]: JsonValue }
+export type JsonObject = { [key: string]: JsonValue }
+
+export type PluginKind = 'source' | 'transform' | 'sink'
+
+export interface Logger {
+  debug(obj: object | string, msg?: string): void
+  info(obj: object | string, msg?: string): void
+  warn(obj: object | string, msg?: string): void
+  error(obj: object | string, msg?: string): void
+}
+
+/** Key/value state of this stage, kept in JetStream KV so any process can resume it. */
+export interface StateStore {
+  get(key: string): Promise<JsonValue | undefined>
+  put(key: string, value: JsonValue): Promise<void>
+}
+
+/** A compiled expression in Tributary's expression language (CEL; numbers are JSON numbers). */
+export interface CompiledExpression {
+  readonly source: string
+  evaluate(record: JsonObject): JsonValue
+  /** Evaluates and coerces to a boolean; a non-boolean result is an error naming the expression. */
+  test(record: JsonObject): boolean
+}
+
+export interface ExpressionCompiler {
+  compile(source: string): CompiledExpression
+}
+
+export interface ClickHouseConnectionOptions {
+  /** Server mode when set (http[s]://host:port); embedded chDB in the Tributary home otherwise. */
+  url?: string
+  user?: string
+  password?: string
+  database?: string
+  tls?: { ca?: string; cert?: string; key?: string }
+}
+
+/** One ClickHouse handle whatever the mode: embedded chDB, a server, or the home's chDB owner. */
+export interface ClickHouse {
+  readonly mode: 'embedded' | 'server' | 'proxy'
+  /** Runs a SELECT and returns its rows; 64-bit integers are normalized to numbers when safe. */
+  query<T extends JsonObject = JsonObject>(sql: string, params?: Record<string, JsonPrimitive>): Promise<T[]>
+  /** Runs a statement that returns no rows (DDL, ALTER). */
+  command(sql: string, params?: Record<string, JsonPrimitive>): Promise<void>
+  /** Inserts rows (JSONEachRow); `settings` apply to this statement only. */
+  insert(table: string, rows: readonly JsonObject[], opts?: { settings?: Record<string, string | number> }): Promise<void>
+  /** Server version string, e.g. `26.7.1.1` or `18.16.1`. */
+  version(): Promise<string>
+  close(): Promise<void>
+}
+
+export interface PluginContext<C = JsonObject> {
+  readonly pipeline: string
+  readonly stageId: string
+  /** Validated config with the manifest's defaults applied and secret references resolved. */
+  readonly config: C
+  readonly logger: Logger
+  /** Aborted when the runtime drains or stops. */
+  readonly signal: AbortSignal
+  /** Folder of the pipeline file; relative paths in config are already resolved against it. */
+  readonly baseDir: string
+  readonly state: StateStore
+  readonly expressions: ExpressionCompiler
+  /** Opens ClickHouse: embedded in the Tributary home by default, a server when `url` is set. */
+  clickhouse(opts?: ClickHouseConnectionOptions): Promise<ClickHouse>
+}
+
+// ---- sources ----
+
+export interface SourceItem {
+  /** Position of the record in its input, monotonic and the same when re-read (origin of its message id). */
+  offset: number
+  /** The record, or its JSON text when already serialized (saves a stringify on the hot path). */
+  value?: JsonObject
+  json?: string
+  /** When set, the input could not be made a record: it goes to the dead-letter queue with `raw`. */
+  error?: string
+  raw?: string
+  /** Event time in ms since the epoch, if the input carries one. */
+  eventTime?: number
+}
+
+export interface SourceBatch {
+  items: SourceItem[]
+  /** Saved in KV once every item of this batch (and before) is durably in JetStream. */
+  checkpoint?: JsonValue
+  /** The input is finished (finite sources): the run ends once everything is flushed. */
+  done?: boolean
+}
+
+export interface SourceReader {
+  /** Resolves with the next batch; may wait for input. Resolve `{ items: [], done: true }` at the end. */
+  read(): Promise<SourceBatch>
+  close?(): Promise<void>
+}
+
+export interface SourceContext<C = JsonObject> extends PluginContext<C> {
+  /** The checkpoint saved by the last run, if any: resume after it. */
+  readonly checkpoint: JsonValue | undefined
+}
+
+// ---- transforms ----
+
+const REJECT = Symbol.for('tributary.reject')
+
+export interface Rejection {
+  readonly [REJECT]: true
+  readonly reason: string
+}
+
+/** One input's result: a record, several (split), none (null: dropped), or a rejection (DLQ). */
+export type TransformResult = JsonObject | JsonObject[] | null | Rejection
+
+export interface TransformProcessor {
+  /** Returns exactly one result per input record, in order. */
+  process(records: readonly JsonObject[]): TransformResult[] | Promise<TransformResult[]>
+  close?(): Promise<void>
+}
+
+// ---- sinks ----
+
+export interface SinkBatching {
+  rows: number
+  bytes: number
+  maxWaitMs: number
+}
+
+export interface SinkBatch {
+  records: readonly JsonObject[]
+  /** Message id of each record's origin (pipeline, stage, epoch, sequence, index): idempotency keys. */
+  ids: readonly string[]
+}
+
+export interface SinkWriteResult {
+  /** Records refused one by one (they go to the DLQ); the others are written. */
+  rejected?: { index: number; reason: string }[]
+}
+
+export interface SinkWriter {
+  /** How the runtime should batch records for this sink; defaults to 1000 rows / 1 MB / 200 ms. */
+  readonly batching?: SinkBatching
+  /** Durably writes the batch; inputs are acknowledged only after this resolves. */
+  write(batch: SinkBatch): Promise<SinkWriteResult | void>
+  close?(): Promise<void>
+}
+
+// ---- definitions ----
+
+export interface SourceDefinition<C = JsonObject> {
+  readonly kind: 'source'
+  open(ctx: SourceContext<C>): SourceReader | Promise<SourceReader>
+}
+export interface TransformDefinition<C = JsonObject> {
+  readonly kind: 'transform'
+  open(ctx: PluginContext<C>): TransformProcessor | Promise<TransformProcessor>
+}
+export interface SinkDefinition<C = JsonObject> {
+  readonly kind: 'sink'
+  open(ctx: PluginContext<C>): SinkWriter | Promise<SinkWriter>
+}
+export type PluginDefinition = SourceDefinition<never> | TransformDefinition<never> | SinkDefinition<never>
+
+export function defineSource<C = JsonObject>(def: Omit<SourceDefinition<C>, 'kind'>): SourceDefinition<C> {
+  return { kind: 'source', open: def.open.bind(def) }
+}
+export function defineTransform<C = JsonObject>(def: Omit<TransformDefinition<C>, 'kind'>): TransformDefinition<C> {
+  return { kind: 'transform', open: def.open.bind(def) }
+}
+export function defineSink<C = JsonObject>(def: Omit<SinkDefinition<C>, 'kind'>): SinkDefinition<C> {
+  return { kind: 'sink', open: def.open.bind(def) }
+}
+
+export function reject(reason: string): Rejection {
+  return { [REJECT]: true, reason }
+}
+
+export function isRejection(r: unknown): r is Rejection {
+  return typeof r === 'object' && r !== null && (r as Record<symbol, unknown>)[REJECT] === true
+}
+
+/** Thrown by a plugin that cannot reach its peer: the runtime retries with back-off. */
+export class NotConnectedError extends Error {
+  readonly code = 'E_NOT_CONNECTED'
+  constructor(message: string, opts?: { cause?: unknown }) {
+    super(message, opts)
+    this.name = 'NotConnectedError'
+  }
+}

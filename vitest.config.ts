@@ -1,0 +1,28 @@
+import { defineConfig } from 'vitest/config'
+
+// Tiers: `unit` needs no server; `integration` starts real nats-server / chDB / clickhouse-server.
+// Slow tiers (fault loops, clusters, browsers) get their own project so the fast tier runs alone.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
+          // chDB and nats-server are heavy; two cores.
+          maxWorkers: 2,
+          fileParallelism: true,
+        },
+      },
+    ],
+  },
+})
