@@ -1,0 +1,256 @@
+import type { JsMsg } from '@nats-io/jetstream'
+import { headers } from '@nats-io/nats-core'
+import { isRejection, type JsonObject, type SinkWriter, type TransformProcessor } from '../plugin-api.js'
+import type { StageSpec } from '../pipeline/types.js'
+import type { JetStreamPublisher, OutMessage } from '../jetstream/publisher.js'
+import type { BatchFetcher } from '../jetstream/consumer.js'
+import type { StageGroup } from './topology.js'
+import type { Logger } from '../log/logger.js'
+import { TributaryError, errorMessage } from '../errors.js'
+import { H } from '../jetstream/headers.js'
+import { messageId } from '../jetstream/names.js'
+import { celCompiler } from '../expr/cel.js'
+import { deadLetterMessage } from './dlq.js'
+import { SinkBuffer } from './sink-buffer.js'
+import { callHook } from './plugin-driver.js'
+import { backoffDelay, sleep } from './backoff.js'
+
+export interface GroupStats {
+  in: number
+  out: number
+  dead: number
+  acked: number
+}
+
+export interface GroupDeps {
+  pipeline: string
+  epoch: number
+  publisher: JetStreamPublisher
+  fetcher: BatchFetcher
+  logger: Logger
+  signal: AbortSignal
+  /** Write attempts before the group gives up and stops (inputs stay unacked: nothing lost). */
+  maxWriteAttempts?: number
+}
+
+interface Output {
+  record: JsonObject
+  origin: JsMsg
+  /** Index of this output among the outputs of its input (split → several). */
+  index: number
+  size: number
+}
+
+const decoder = new TextDecoder()
+const encoder = new TextEncoder()
+
+/**
+ * Runs one consuming group: fetch a batch, run the fused transforms over it, hand outputs to
+ * each sink's buffer (or publish them for the next group), flush sinks by rows, bytes, wait or
+ * held inputs, and ack inputs only once all their outputs are durable.
+ */
+export class GroupRunner {
+  readonly stats: GroupStats = { in: 0, out: 0, dead: 0, acked: 0 }
+  private readonly held: JsMsg[] = []
+  private heldBase = 1
+  private processed = 0
+  private readonly sinks: SinkBuffer[]
+  private readonly maxHeld: number
+  private stopRequested = false
+
+  constructor(
+    readonly group: StageGroup,
+    private readonly transforms: { spec: StageSpec; proc: TransformProcessor }[],
+    sinks: { spec: StageSpec; writer: SinkWriter }[],
+    private readonly deps: GroupDeps,
+  ) {
+    this.sinks = sinks.map((s) => new SinkBuffer(s.spec, s.writer, s.spec.where ? celCompiler.compile(s.spec.where) : undefined))
+    // Flush on inputs held as well as rows buffered, or the consumer stops delivering (FACTS).
+    this.maxHeld = Math.max(1000, 2 * Math.max(0, ...this.sinks.map((s) => s.batching.rows)))
+  }
+
+  /** What the durable's max_ack_pending must exceed: the inputs this group may hold unacked. */
+  static maxAckPendingFor(maxRows: number, fetchBatch: number): number {
+    return Math.max(1000, 2 * maxRows) + 3 * fetchBatch
+  }
+
+  get idle(): boolean {
+    return this.held.length === 0
+  }
+
+  /** Stop after what has been fetched is processed, flushed and acked (drain). */
+  requestStop(): void {
+    this.stopRequested = true
+    this.deps.fetcher.stop()
+  }
+
+  async run(): Promise<void> {
+    let nextBatch: Promise<JsMsg[] | undefined> | undefined
+    for (;;) {
+      nextBatch ??= this.deps.fetcher.next()
+      const wait = Math.min(...this.sinks.map((s) => s.msUntilDue(Date.now())))
+      const got = wait === Infinity ? await nextBatch : await Promise.race([nextBatch, sleep(wait).then(() => 'timer' as const)])
+      if (got === 'timer') {
+        await this.flushDue(false)
+        continue
+      }
+      nextBatch = undefined
+      if (got === undefined) break // fetcher stopped: drain
+      if (got.length > 0) await this.processBatch(got)
+      // An empty fetch means nothing is arriving now: write what waits rather than idle on it.
+      await this.flushDue(got.length === 0)
+    }
+    await this.flushDue(true)
+  }
+
+  private async processBatch(msgs: JsMsg[]): Promise<void> {
+    const dead: OutMessage[] = []
+    let records: JsonObject[] = []
+    let outs: Output[] = []
+    for (const m of msgs) {
+      this.held.push(m)
+      const text = decoder.decode(m.data)
+      let v: unknown
+      try {
+        v = JSON.parse(text)
+      } catch (err) {
+        dead.push(this.deadLetter(m, this.group.transforms[0] ?? this.group.sinks[0]!, `not valid JSON: ${errorMessage(err)}`, 'E_RECORD'))
+        continue
+      }
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+        dead.push(this.deadLetter(m, this.group.transforms[0] ?? this.group.sinks[0]!, 'a record must be a JSON object', 'E_RECORD'))
+        continue
+      }
+      records.push(v as JsonObject)
+      outs.push({ record: v as JsonObject, origin: m, index: 0, size: m.data.length })
+    }
+    this.stats.in += msgs.length
+
+    for (const t of this.transforms) {
+      if (records.length === 0) break
+      const results = await callHook(t.spec, 'process', () => t.proc.process(records))
+      if (!Array.isArray(results) || results.length !== records.length) {
+        throw new TributaryError('E_PLUGIN', `plugin "${t.spec.use}" (transform, stage ${t.spec.id}) returned ${Array.isArray(results) ? results.length : typeof results} results for ${records.length} records`, {
+          hint: 'process() must return exactly one result per input record (a record, an array, null, or reject())',
+        })
+      }
+      const nextRecords: JsonObject[] = []
+      const nextOuts: Output[] = []
+      for (let i = 0; i < results.length; i++) {
+        const r = results[i]
+        const o = outs[i]!
+        if (r === null || r === undefined) continue
+        if (isRejection(r)) {
+          dead.push(this.deadLetter(o.origin, t.spec, r.reason, 'E_REJECTED', o.index))
+          continue
+        }
+        if (Array.isArray(r)) {
+          r.forEach((rec, j) => {
+            nextRecords.push(rec)
+            nextOuts.push({ record: rec, origin: o.origin, index: o.index * 1000 + j, size: o.size })
+          })
+        } else {
+          nextRecords.push(r)
+          nextOuts.push({ record: r, origin: o.origin, index: o.index, size: o.size })
+        }
+      }
+      records = nextRecords
+      outs = nextOuts
+    }
+
+    if (this.group.outputSubject) {
+      const out = outs.map((o) => this.outputMessage(o))
+      await this.deps.publisher.publishBatch(out)
+    }
+    for (const s of this.sinks) {
+      for (const o of outs) {
+        if (s.where) {
+          let pass: boolean
+          try {
+            pass = s.where.test(o.record)
+          } catch (err) {
+            dead.push(this.deadLetter(o.origin, s.spec, errorMessage(err), 'E_EXPR', o.index))
+            continue
+          }
+          if (!pass) continue
+        }
+        s.add(o.record, recordId(o), o.origin, o.size)
+      }
+    }
+    if (dead.length) await this.deps.publisher.publishBatch(dead)
+    this.stats.dead += dead.length
+    this.stats.out += outs.length
+    this.processed += msgs.length
+    for (const s of this.sinks) if (s.empty) s.covered = this.processed
+  }
+
+  private async flushDue(all: boolean): Promise<void> {
+    const now = Date.now()
+    const tooManyHeld = this.held.length >= this.maxHeld
+    for (const s of this.sinks) {
+      if (!s.empty && (all || tooManyHeld || s.due(now))) await this.flush(s)
+    }
+    this.ackCovered()
+  }
+
+  private async flush(s: SinkBuffer): Promise<void> {
+    const coveredAfter = this.processed
+    const batch = s.take()
+    const maxAttempts = this.deps.maxWriteAttempts ?? 8
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const res = await callHook(s.spec, 'write', () => s.writer.write({ records: batch.records, ids: batch.ids }))
+        if (res?.rejected?.length) {
+          const dead = res.rejected.map((r) => this.deadLetter(batch.origins[r.index]!, s.spec, r.reason, 'E_REJECTED'))
+          await this.deps.publisher.publishBatch(dead)
+          this.stats.dead += dead.length
+        }
+        break
+      } catch (err) {
+        const notConnected = (err as { code?: string }).code === 'E_NOT_CONNECTED'
+        if ((!notConnected && attempt + 1 >= maxAttempts) || this.deps.signal.aborted) throw err
+        const delay = backoffDelay(attempt)
+        this.deps.logger.warn({ stage: s.spec.id, attempt: attempt + 1, retryInMs: delay, err: errorMessage(err) }, 'sink write failed; retrying')
+        await sleep(delay)
+      }
+    }
+    s.covered = coveredAfter
+  }
+
+  /** Acks every held input whose outputs every sink has written; acks are sent, not awaited. */
+  private ackCovered(): void {
+    let upTo = this.processed
+    for (const s of this.sinks) upTo = Math.min(upTo, s.empty ? this.processed : s.covered)
+    while (this.held.length && this.heldBase <= upTo) {
+      this.held.shift()!.ack()
+      this.heldBase++
+      this.stats.acked++
+    }
+  }
+
+  private outputMessage(o: Output): OutMessage {
+    const h = headers()
+    h.set(H.msgId, messageId(this.deps.pipeline, this.group.id, this.deps.epoch, o.origin.seq, o.index))
+    return { subject: this.group.outputSubject!, data: encoder.encode(JSON.stringify(o.record)), headers: h }
+  }
+
+  private deadLetter(m: JsMsg, stage: StageSpec, reason: string, code: string, index?: number): OutMessage {
+    return deadLetterMessage(this.deps.pipeline, this.deps.epoch, {
+      data: m.data,
+      stage: stage.id,
+      plugin: stage.use,
+      reason,
+      code,
+      tries: m.info.deliveryCount,
+      originSubject: m.subject,
+      originSeq: m.seq,
+      index,
+    })
+  }
+}
+
+/** The idempotency key of a record: its origin message id, plus its index when one input gave several. */
+function recordId(o: Output): string {
+  const id = o.origin.headers?.get(H.msgId) || `seq:${o.origin.seq}`
+  return o.index === 0 ? id : `${id}/${o.index}`
+}

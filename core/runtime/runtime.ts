@@ -1,0 +1,173 @@
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream'
+import type { NatsConnection } from '@nats-io/nats-core'
+import type { ClickHouse, ClickHouseConnectionOptions, SinkDefinition, SourceDefinition, TransformDefinition } from '../plugin-api.js'
+import type { PipelineSpec, StageSpec } from '../pipeline/types.js'
+import type { PluginRegistry } from '../plugins/types.js'
+import type { Logger } from '../log/logger.js'
+import { TributaryError } from '../errors.js'
+import { ensureStream } from '../jetstream/stream.js'
+import { createBatchFetcher, ensureDurable, getConsumer } from '../jetstream/consumer.js'
+import { createPublisher } from '../jetstream/publisher.js'
+import { openStateBucket } from '../jetstream/kv-state.js'
+import { streamName } from '../jetstream/names.js'
+import { compileTopology, type Topology } from './topology.js'
+import { runSource, type SourceStats } from './source-runner.js'
+import { GroupRunner, type GroupStats } from './group-runner.js'
+import { pluginContext, type ContextDeps } from './context.js'
+import { callHook } from './plugin-driver.js'
+import { readEpoch } from './epoch.js'
+import { sleep } from './backoff.js'
+
+export interface RuntimeDeps {
+  nc: NatsConnection
+  registry: PluginRegistry
+  logger: Logger
+  openClickHouse(opts: ClickHouseConnectionOptions): Promise<ClickHouse>
+}
+
+export interface RunSummary {
+  pipeline: string
+  source: SourceStats
+  groups: { id: string; stats: GroupStats }[]
+  /** True when a finite source drained and every group consumed and acked everything. */
+  completed: boolean
+}
+
+export interface Runtime {
+  readonly topology: Topology
+  /** Resolves when the run ends: finite input drained, or drained after stop(). */
+  readonly done: Promise<RunSummary>
+  /** Drain: stop reading, finish in-flight batches, flush sinks, ack, close. */
+  stop(): void
+}
+
+export interface RuntimeOptions {
+  fetchBatch?: number
+  ackWaitMs?: number
+  maxDeliver?: number
+}
+
+async function loadDef<T>(registry: PluginRegistry, stage: StageSpec): Promise<T> {
+  const entry = registry.get(stage.kind, stage.use)
+  if (!entry) throw new TributaryError('E_PLUGIN', `no ${stage.kind} plugin named "${stage.use}" (stage ${stage.id})`, { hint: 'run `tributary plugins list` to see the installed plugins' })
+  return (await entry.load()) as T
+}
+
+export async function createRuntime(spec: PipelineSpec, deps: RuntimeDeps, opts: RuntimeOptions = {}): Promise<Runtime> {
+  const fetchBatch = opts.fetchBatch ?? 1000
+  const js = jetstream(deps.nc)
+  const jsm: JetStreamManager = await jetstreamManager(deps.nc)
+  const stateful = (s: StageSpec): boolean => deps.registry.get(s.kind, s.use)?.manifest.stateful === true
+  const topology = compileTopology(spec, stateful)
+  const stream = streamName(spec.name)
+  await ensureStream(jsm, spec)
+  const kv = await openStateBucket(js, spec.name, spec.replicas)
+  const epoch = await readEpoch(kv)
+  const abort = new AbortController()
+  const ctxDeps: ContextDeps = { spec, kv, logger: deps.logger, signal: abort.signal, openClickHouse: deps.openClickHouse }
+  const publisher = createPublisher(deps.nc)
+
+  // Open every plugin before any data moves: a bad config or unreachable sink fails fast.
+  const runners: GroupRunner[] = []
+  const closers: (() => Promise<void>)[] = []
+  try {
+    for (const g of topology.groups) {
+      const transforms = []
+      for (const t of g.transforms) {
+        const def = await loadDef<TransformDefinition<unknown>>(deps.registry, t)
+        const proc = await callHook(t, 'open', () => def.open(pluginContext(ctxDeps, t) as never))
+        closers.push(() => callHook(t, 'close', () => proc.close?.()))
+        transforms.push({ spec: t, proc })
+      }
+      const sinks = []
+      for (const s of g.sinks) {
+        const def = await loadDef<SinkDefinition<unknown>>(deps.registry, s)
+        const writer = await callHook(s, 'open', () => def.open(pluginContext(ctxDeps, s) as never))
+        closers.push(() => callHook(s, 'close', () => writer.close?.()))
+        sinks.push({ spec: s, writer })
+      }
+      const maxRows = Math.max(0, ...sinks.map((s) => s.writer.batching?.rows ?? 1000))
+      await ensureDurable(jsm, {
+        stream,
+        name: g.consumer,
+        filterSubject: g.inputSubject,
+        maxAckPending: GroupRunner.maxAckPendingFor(maxRows, fetchBatch),
+        ackWaitMs: opts.ackWaitMs ?? 60_000,
+        maxDeliver: opts.maxDeliver ?? -1,
+      })
+      const fetcher = createBatchFetcher(js, stream, g.consumer, { batch: fetchBatch, expiresMs: 1000 })
+      runners.push(new GroupRunner(g, transforms, sinks, { pipeline: spec.name, epoch, publisher, fetcher, logger: deps.logger, signal: abort.signal }))
+    }
+  } catch (err) {
+    for (const c of closers.reverse()) await c().catch(() => undefined)
+    await publisher.close()
+    throw err
+  }
+  const sourceDef = await loadDef<SourceDefinition<unknown>>(deps.registry, spec.source)
+  const sourceStats: SourceStats = { published: 0, duplicates: 0, dead: 0, finished: false }
+
+  const stopGroups = (): void => runners.forEach((r) => r.requestStop())
+  const groupRuns = runners.map((r) =>
+    r.run().catch((err: unknown) => {
+      abort.abort()
+      stopGroups()
+      throw err
+    }),
+  )
+  const sourceRun = runSource({ ...ctxDeps, epoch, subject: topology.sourceSubject, publisher }, spec.source, sourceDef, sourceStats).catch((err: unknown) => {
+    abort.abort()
+    stopGroups()
+    throw err
+  })
+
+  /** Once a finite source is done, each group is complete when its upstream is and its consumer is empty. */
+  const watchCompletion = async (): Promise<boolean> => {
+    await sourceRun.catch(() => undefined)
+    if (!sourceStats.finished) return false
+    for (const r of runners) {
+      for (;;) {
+        if (abort.signal.aborted) return false
+        if (r.idle) {
+          await deps.nc.flush()
+          const info = await getConsumer(jsm, stream, r.group.consumer)
+          if (info && info.num_pending === 0 && info.num_ack_pending === 0 && r.idle) break
+        }
+        await sleep(100, abort.signal)
+      }
+      r.requestStop()
+    }
+    return true
+  }
+
+  let closed: Promise<void> | undefined
+  const closeAll = (): Promise<void> =>
+    (closed ??= (async () => {
+      for (const c of closers.reverse()) await c().catch((err: unknown) => deps.logger.warn({ err: (err as Error).message }, 'plugin close failed'))
+      await deps.nc.flush().catch(() => undefined)
+      await publisher.close()
+    })())
+
+  const done = (async (): Promise<RunSummary> => {
+    try {
+      // Wait for every part to stop before closing plugins, then report the first failure.
+      const settled = await Promise.allSettled([watchCompletion(), sourceRun, ...groupRuns])
+      const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+      if (failed) throw failed.reason
+      const completed = (settled[0] as PromiseFulfilledResult<boolean>).value
+      return { pipeline: spec.name, source: sourceStats, groups: runners.map((r) => ({ id: r.group.id, stats: r.stats })), completed }
+    } finally {
+      await closeAll()
+    }
+  })()
+
+  return {
+    topology,
+    done,
+    stop() {
+      if (abort.signal.aborted) return
+      deps.logger.info({ pipeline: spec.name }, 'draining: finishing in-flight batches, flushing sinks, acking')
+      abort.abort()
+      stopGroups()
+    },
+  }
+}

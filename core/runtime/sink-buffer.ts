@@ -1,0 +1,60 @@
+import type { JsMsg } from '@nats-io/jetstream'
+import type { CompiledExpression, JsonObject, SinkBatching, SinkWriter } from '../plugin-api.js'
+import type { StageSpec } from '../pipeline/types.js'
+
+export const DEFAULT_BATCHING: SinkBatching = { rows: 1000, bytes: 1 << 20, maxWaitMs: 200 }
+
+/**
+ * Records waiting for one sink of a fused group. Inputs are acknowledged only once every sink
+ * has durably written what they produced: `covered` is the ordinal of the last input whose
+ * records this sink has written (or that gave it none).
+ */
+export class SinkBuffer {
+  records: JsonObject[] = []
+  ids: string[] = []
+  origins: JsMsg[] = []
+  bytes = 0
+  firstAt = 0
+  covered = 0
+  readonly batching: SinkBatching
+
+  constructor(
+    readonly spec: StageSpec,
+    readonly writer: SinkWriter,
+    readonly where: CompiledExpression | undefined,
+  ) {
+    this.batching = writer.batching ?? DEFAULT_BATCHING
+  }
+
+  add(record: JsonObject, id: string, origin: JsMsg, size: number): void {
+    if (this.records.length === 0) this.firstAt = Date.now()
+    this.records.push(record)
+    this.ids.push(id)
+    this.origins.push(origin)
+    this.bytes += size
+  }
+
+  get empty(): boolean {
+    return this.records.length === 0
+  }
+
+  /** Full by rows or bytes, or its oldest record has waited `maxWaitMs`. */
+  due(now: number): boolean {
+    if (this.empty) return false
+    return this.records.length >= this.batching.rows || this.bytes >= this.batching.bytes || now - this.firstAt >= this.batching.maxWaitMs
+  }
+
+  /** Time until the oldest record's wait runs out (Infinity when empty). */
+  msUntilDue(now: number): number {
+    return this.empty ? Infinity : Math.max(0, this.firstAt + this.batching.maxWaitMs - now)
+  }
+
+  take(): { records: JsonObject[]; ids: string[]; origins: JsMsg[] } {
+    const out = { records: this.records, ids: this.ids, origins: this.origins }
+    this.records = []
+    this.ids = []
+    this.origins = []
+    this.bytes = 0
+    return out
+  }
+}

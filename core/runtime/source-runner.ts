@@ -1,0 +1,102 @@
+import { headers } from '@nats-io/nats-core'
+import type { SourceDefinition, SourceItem, JsonValue } from '../plugin-api.js'
+import type { JetStreamPublisher, OutMessage, PublishResult } from '../jetstream/publisher.js'
+import type { StageSpec } from '../pipeline/types.js'
+import { H } from '../jetstream/headers.js'
+import { messageId } from '../jetstream/names.js'
+import { stageState } from '../jetstream/kv-state.js'
+import { deadLetterMessage } from './dlq.js'
+import { callHook } from './plugin-driver.js'
+import { sourceContext, type ContextDeps } from './context.js'
+import { backoffDelay, sleep } from './backoff.js'
+
+export interface SourceStats {
+  published: number
+  duplicates: number
+  dead: number
+  /** The source reported end of input and everything it read is durably in JetStream. */
+  finished: boolean
+}
+
+const encoder = new TextEncoder()
+const POSITION_KEY = 'position'
+/** Batches published and not yet acknowledged: keeps the source reading while acks come back. */
+const MAX_BATCHES_IN_FLIGHT = 4
+
+/**
+ * Reads the source in batches, publishes each with deterministic message ids, and saves the
+ * source's checkpoint in KV only once everything up to it is acknowledged by JetStream, so a
+ * restart re-reads at most the unacknowledged tail (dropped by the duplicate window).
+ */
+export async function runSource(deps: ContextDeps & { epoch: number; subject: string; publisher: JetStreamPublisher }, stage: StageSpec, def: SourceDefinition<unknown>, stats: SourceStats): Promise<void> {
+  const state = stageState(deps.kv, stage.id)
+  const checkpoint = await state.get(POSITION_KEY)
+  const ctx = sourceContext(deps, stage, checkpoint)
+  const reader = await callHook(stage, 'open', () => def.open(ctx as never))
+  const inflight: { p: Promise<PublishResult>; checkpoint: JsonValue | undefined; n: number; dead: number }[] = []
+  const settleOldest = async (): Promise<void> => {
+    const f = inflight.shift()!
+    const r = await f.p
+    stats.published += f.n
+    stats.dead += f.dead
+    stats.duplicates += r.duplicates
+    if (f.checkpoint !== undefined) await state.put(POSITION_KEY, f.checkpoint)
+  }
+  const aborted = new Promise<undefined>((resolve) => deps.signal.addEventListener('abort', () => resolve(undefined), { once: true }))
+  let attempt = 0
+  try {
+    for (;;) {
+      if (deps.signal.aborted) break
+      let batch
+      try {
+        batch = await Promise.race([callHook(stage, 'read', () => reader.read()), aborted])
+        attempt = 0
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'E_NOT_CONNECTED') throw err
+        deps.logger.warn({ stage: stage.id, err: (err as Error).message }, 'source not connected; retrying')
+        await sleep(backoffDelay(attempt++), deps.signal)
+        continue
+      }
+      if (!batch) break
+      const msgs: OutMessage[] = []
+      let dead = 0
+      for (const item of batch.items) {
+        if (item.error !== undefined) {
+          dead++
+          msgs.push(deadLetterMessage(deps.spec.name, deps.epoch, {
+            data: encoder.encode(item.raw ?? ''),
+            stage: stage.id,
+            plugin: stage.use,
+            reason: item.error,
+            code: 'E_RECORD',
+            tries: 1,
+            originSubject: deps.subject,
+            originSeq: item.offset,
+          }))
+        } else {
+          msgs.push(recordMessage(deps.spec.name, stage.id, deps.epoch, deps.subject, item))
+        }
+      }
+      inflight.push({ p: deps.publisher.publishBatch(msgs), checkpoint: batch.checkpoint, n: msgs.length - dead, dead })
+      // Surface a failed publish early rather than after the window fills.
+      inflight[inflight.length - 1]!.p.catch(() => undefined)
+      while (inflight.length >= MAX_BATCHES_IN_FLIGHT) await settleOldest()
+      if (batch.done) {
+        while (inflight.length) await settleOldest()
+        stats.finished = true
+        break
+      }
+    }
+    while (inflight.length) await settleOldest()
+  } finally {
+    await callHook(stage, 'close', () => reader.close?.())
+  }
+}
+
+function recordMessage(pipeline: string, stageId: string, epoch: number, subject: string, item: SourceItem): OutMessage {
+  const h = headers()
+  h.set(H.msgId, messageId(pipeline, stageId, epoch, item.offset))
+  if (item.eventTime !== undefined) h.set(H.eventTime, String(item.eventTime))
+  const text = item.json ?? JSON.stringify(item.value ?? {})
+  return { subject, data: encoder.encode(text), headers: h }
+}
