@@ -58,7 +58,20 @@ export interface ClickHouse {
   insert(table: string, rows: readonly JsonObject[], opts?: { settings?: Record<string, string | number> }): Promise<void>
   /** Server version string, e.g. `26.7.1.1` or `18.16.1`. */
   version(): Promise<string>
+  /**
+   * Creates the table from `columns` when it is missing, or checks an existing one against them
+   * (names, types, nullability): a mismatch is an error naming every differing column.
+   * Returns the table's columns (name → type).
+   */
+  ensureTable(spec: TableSpec): Promise<Record<string, string>>
   close(): Promise<void>
+}
+
+export interface TableSpec {
+  table: string
+  /** name → ClickHouse type; creates a MergeTree table when the table is missing. */
+  columns?: Record<string, string>
+  orderBy?: string[]
 }
 
 export interface PluginContext<C = JsonObject> {
@@ -198,3 +211,6 @@ export class NotConnectedError extends Error {
     this.name = 'NotConnectedError'
   }
 }
+
+/** Parses a duration such as `500ms`, `1s`, `5m`, `2h`, `7d` (a number is milliseconds). */
+export { parseDuration } from './config/units.js'

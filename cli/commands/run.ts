@@ -1,0 +1,21 @@
+import { Args } from '@oclif/core'
+import { BaseCommand } from '../base-command.js'
+import { runPipelineFile } from '../../core/app/run-pipeline.js'
+
+export default class Run extends BaseCommand<typeof Run> {
+  static override summary = 'Run a pipeline in the foreground'
+  static override description = `Creates the pipeline's stream, consumers and tables if missing, then moves records until a finite source is drained (exit 0 once everything is flushed and acknowledged) or until SIGINT/SIGTERM, which drains: stop reading, finish in-flight batches, flush sinks, ack. A second signal exits at once. Restarting after a crash resumes where the acknowledged records end.`
+  static override examples = [
+    '<%= config.bin %> run examples/quickstart/pipeline.yaml',
+    'NATS_URL=nats://127.0.0.1:4222 <%= config.bin %> run pipeline.yaml',
+    'CLICKHOUSE_URL=http://127.0.0.1:8123 <%= config.bin %> run pipeline.yaml --home /var/lib/tributary',
+  ]
+  static override args = { file: Args.string({ description: 'Pipeline file (YAML or JSON)', required: true }) }
+
+  async run(): Promise<void> {
+    const { args } = await this.parse(Run)
+    const summary = await runPipelineFile(args.file, { home: this.home, nats: this.flags.nats, handleSignals: true })
+    const dead = summary.source.dead + summary.groups.reduce((n, g) => n + g.stats.dead, 0)
+    this.logToStderr(`${summary.pipeline}: ${summary.source.published} records in, ${dead} to the dead-letter queue${summary.completed ? ', input drained' : ', stopped'}`)
+  }
+}

@@ -1,0 +1,48 @@
+import { createRuntime, type RunSummary } from '../runtime/runtime.js'
+import { loadPipeline } from '../pipeline/load.js'
+import { Session, openRegistry } from './session.js'
+
+export interface RunOptions {
+  home: string
+  nats?: string
+  env?: NodeJS.ProcessEnv
+  /** Install SIGINT/SIGTERM handlers: first signal drains, a second one forces exit. */
+  handleSignals?: boolean
+}
+
+/** `tributary run FILE`: load, connect, run until finite input drains or a signal drains it. */
+export async function runPipelineFile(file: string, opts: RunOptions): Promise<RunSummary> {
+  const spec = await loadPipeline(file, await openRegistry(opts.home), { env: opts.env })
+  const session = new Session({ home: opts.home, nats: opts.nats, env: opts.env, secrets: spec.secrets })
+  const log = session.logger
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (stopping) {
+      log.warn({ signal: sig }, 'second signal: exiting without draining')
+      process.exit(130)
+    }
+    stopping = true
+    runtime?.stop()
+  }
+  let stopping = false
+  let runtime: Awaited<ReturnType<typeof createRuntime>> | undefined
+  if (opts.handleSignals) {
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+  }
+  try {
+    const { nc, origin } = await session.nats(spec.nats)
+    const registry = await session.registry()
+    runtime = await createRuntime(spec, { nc, registry, logger: log, openClickHouse: (o) => session.clickhouse(o) })
+    if (stopping) runtime.stop()
+    log.info({ pipeline: spec.name, nats: origin, groups: runtime.topology.groups.map((g) => ({ consumer: g.consumer, stages: [...g.transforms, ...g.sinks].map((s) => s.id) })) }, 'pipeline running')
+    const summary = await runtime.done
+    log.info({ pipeline: spec.name, published: summary.source.published, dead: summary.source.dead + summary.groups.reduce((n, g) => n + g.stats.dead, 0), completed: summary.completed }, summary.completed ? 'input drained; all records delivered' : 'stopped')
+    return summary
+  } finally {
+    if (opts.handleSignals) {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    }
+    await session.close()
+  }
+}
