@@ -7,7 +7,6 @@ import { createRegistry, builtinPluginsDir } from '../plugins/registry.js'
 import { resolveNats } from '../nats/resolve.js'
 import { connectNats } from '../nats/connect.js'
 import { openClickHouse } from '../clickhouse/open.js'
-import { ensureTable } from '../clickhouse/table.js'
 import { homePaths } from '../home/paths.js'
 
 export interface SessionOptions {
@@ -68,8 +67,7 @@ export class Session {
   /** Server when `url` (or CLICKHOUSE_URL) is set, embedded chDB in the home otherwise. */
   async clickhouse(opts: ClickHouseConnectionOptions = {}): Promise<ClickHouse> {
     const url = opts.url ?? (this.env.CLICKHOUSE_URL || undefined)
-    const conn = await openClickHouse({ ...opts, url, home: this.home })
-    return Object.assign(conn, { ensureTable: (spec: Parameters<ClickHouse['ensureTable']>[0]) => ensureTable(conn, spec) }) as ClickHouse
+    return openClickHouse({ ...opts, url, home: this.home })
   }
 
   async close(): Promise<void> {

@@ -15,7 +15,7 @@ interface FileConfig {
 }
 
 /** Where to resume: the byte after the last line whose record JetStream acknowledged. */
-interface Checkpoint {
+type Checkpoint = {
   pos: number
   line: number
   header?: string[]

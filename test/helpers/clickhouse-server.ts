@@ -1,10 +1,11 @@
-import { spawn } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
+import { promisify } from 'node:util'
 import { accessSync, constants, openSync, closeSync } from 'node:fs'
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
-import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { freePort } from './free-port.js'
 
 /**
  * A real clickhouse-server (Debian's 18.16 package) for one test file: a temp dir holding its
@@ -14,6 +15,9 @@ import { setTimeout as sleep } from 'node:timers/promises'
  */
 export interface ClickHouseServer {
   url: string
+  /** With `tls: true`: the https url and the CA file that signed the server's certificate. */
+  httpsUrl?: string
+  caFile?: string
   pid: number
   dir: string
   stop(): Promise<void>
@@ -41,19 +45,44 @@ export function clickhouseServerSkipReason(): string | undefined {
   return 'clickhouse-server is not installed (apt-get install clickhouse-server): ClickHouse server-mode tests are skipped'
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer()
-    srv.unref()
-    srv.on('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port
-      srv.close(() => resolve(port))
-    })
+/** Whether TLS tests can run: certificates are made with the openssl CLI. */
+export function opensslAvailable(): boolean {
+  return (process.env.PATH ?? '').split(path.delimiter).some((d) => {
+    try {
+      accessSync(path.join(d, 'openssl'), constants.X_OK)
+      return true
+    } catch {
+      return false
+    }
   })
 }
 
-function configXml(dir: string, http: number, tcp: number, interserver: number): string {
+/** A throwaway CA and a server certificate for 127.0.0.1 signed by it. */
+async function makeCertificates(dir: string): Promise<{ ca: string; cert: string; key: string }> {
+  const run = (args: string[]) => promisify(execFile)('openssl', args, { cwd: dir })
+  await run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=tributary-test-ca'])
+  await run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1'])
+  await writeFile(path.join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n')
+  await run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'san.ext'])
+  return { ca: path.join(dir, 'ca.crt'), cert: path.join(dir, 'server.crt'), key: path.join(dir, 'server.key') }
+}
+
+function tlsXml(httpsPort: number, cert: string, key: string): string {
+  return `<https_port>${httpsPort}</https_port>
+  <openSSL>
+    <server>
+      <certificateFile>${cert}</certificateFile>
+      <privateKeyFile>${key}</privateKeyFile>
+      <verificationMode>none</verificationMode>
+      <loadDefaultCAFile>false</loadDefaultCAFile>
+      <cacheSessions>true</cacheSessions>
+      <disableProtocols>sslv2,sslv3</disableProtocols>
+      <preferServerCiphers>true</preferServerCiphers>
+    </server>
+  </openSSL>`
+}
+
+function configXml(dir: string, http: number, tcp: number, interserver: number, tls: string): string {
   return `<?xml version="1.0"?>
 <yandex>
   <logger>
@@ -64,6 +93,7 @@ function configXml(dir: string, http: number, tcp: number, interserver: number):
   </logger>
   <listen_host>127.0.0.1</listen_host>
   <http_port>${http}</http_port>
+  ${tls}
   <tcp_port>${tcp}</tcp_port>
   <interserver_http_port>${interserver}</interserver_http_port>
   <interserver_http_host>127.0.0.1</interserver_http_host>
@@ -127,13 +157,21 @@ async function ping(url: string): Promise<boolean> {
   }
 }
 
-export async function startClickHouseServer(opts: { startTimeoutMs?: number } = {}): Promise<ClickHouseServer> {
+export async function startClickHouseServer(opts: { startTimeoutMs?: number; tls?: boolean } = {}): Promise<ClickHouseServer> {
   const bin = findClickHouseServer()
   if (!bin) throw new Error(clickhouseServerSkipReason())
   const dir = await mkdtemp(path.join(tmpdir(), 'trib-chs-'))
   for (const sub of ['log', 'data', 'tmp', 'user_files', 'format_schemas']) await mkdir(path.join(dir, sub))
   const [httpPort, tcpPort, interserverPort] = [await freePort(), await freePort(), await freePort()]
-  await writeFile(path.join(dir, 'config.xml'), configXml(dir, httpPort, tcpPort, interserverPort))
+  let tls = ''
+  let https: { url: string; ca: string } | undefined
+  if (opts.tls) {
+    const certs = await makeCertificates(dir)
+    const httpsPort = await freePort()
+    tls = tlsXml(httpsPort, certs.cert, certs.key)
+    https = { url: `https://127.0.0.1:${httpsPort}`, ca: certs.ca }
+  }
+  await writeFile(path.join(dir, 'config.xml'), configXml(dir, httpPort, tcpPort, interserverPort, tls))
   await writeFile(path.join(dir, 'users.xml'), USERS_XML)
 
   const out = openSync(path.join(dir, 'log', 'stdout.log'), 'a')
@@ -151,10 +189,9 @@ export async function startClickHouseServer(opts: { startTimeoutMs?: number } = 
   const stop = async (): Promise<void> => {
     if (stopped) return
     stopped = true
-    killGroup(pid, 'SIGTERM')
-    for (let i = 0; i < 100 && alive(pid); i++) await sleep(100)
-    if (alive(pid)) killGroup(pid, 'SIGKILL')
-    for (let i = 0; i < 50 && alive(pid); i++) await sleep(100)
+    // 18.16 takes ~8 s to stop on SIGTERM; its data is thrown away with the dir, so no grace.
+    killGroup(pid, 'SIGKILL')
+    for (let i = 0; i < 100 && alive(pid); i++) await sleep(50)
     process.off('exit', onExit)
     await rm(dir, { recursive: true, force: true })
   }
@@ -170,5 +207,5 @@ export async function startClickHouseServer(opts: { startTimeoutMs?: number } = 
     }
     await sleep(100)
   }
-  return { url, pid, dir, stop }
+  return { url, httpsUrl: https?.url, caFile: https?.ca, pid, dir, stop }
 }

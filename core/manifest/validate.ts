@@ -1,0 +1,49 @@
+/**
+ * Checks a plugin.json: against schemas/plugin-manifest.schema.json, then its `config` as a
+ * JSON Schema that ajv can compile (a plugin whose config schema is broken would otherwise fail
+ * only when a pipeline uses it). Every problem is reported at once, each with its JSON path.
+ */
+import { ValidationError, errorMessage, type ValidationIssue } from '../errors.js'
+import { formatPath, type JsonPath, type PathIssue } from '../config/json-path.js'
+import type { Position } from '../config/source-map.js'
+import { compileSchema, schemaErrors } from '../schema/ajv.js'
+import { ajvIssues } from '../schema/issues.js'
+import { manifestSchema } from '../schema/schemas.js'
+import type { PluginManifest } from '../plugins/types.js'
+
+export interface ManifestOptions {
+  /** Source positions of the manifest file, so issues carry line and column. */
+  locate?: (path: JsonPath) => Position | undefined
+}
+
+/** Returns the manifest with its schema defaults applied; throws a ValidationError listing every problem. */
+export function validateManifest(json: unknown, file: string, opts: ManifestOptions = {}): PluginManifest {
+  const issues: PathIssue[] = []
+  const manifest = structuredClone(json)
+  const validate = compileSchema(manifestSchema)
+  if (!validate(manifest)) issues.push(...ajvIssues(validate.errors, manifest, { written: json }))
+
+  const config = (manifest as { config?: unknown } | null)?.config
+  if (config !== null && typeof config === 'object' && !Array.isArray(config)) issues.push(...configSchemaIssues(config))
+
+  if (issues.length > 0) {
+    const located: ValidationIssue[] = issues.map((i) => ({ file, ...opts.locate?.(i.at), path: formatPath(i.at), message: i.message, suggestion: i.suggestion }))
+    throw new ValidationError(`plugin manifest ${file}`, located, 'fix plugin.json (its schema is schemas/plugin-manifest.schema.json)')
+  }
+  return manifest as PluginManifest
+}
+
+/** Problems of `config` as a JSON Schema: meta-schema errors by path, else a compile error. */
+function configSchemaIssues(config: object): PathIssue[] {
+  const meta = schemaErrors(config)
+  if (meta.length > 0) {
+    return ajvIssues(meta, config, { at: ['config'] }).map((i) => ({ ...i, message: `${i.message}; \`config\` must be a valid JSON Schema (2020-12)` }))
+  }
+  try {
+    compileSchema(config)
+    return []
+  } catch (err) {
+    // e.g. a `$ref` that points nowhere: ajv names it in its message.
+    return [{ at: ['config'], message: `is not a JSON Schema that can be compiled: ${errorMessage(err)}` }]
+  }
+}
