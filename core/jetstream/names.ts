@@ -4,7 +4,7 @@
  */
 
 export function streamName(pipeline: string): string {
-  return `TRIB_${pipeline.toUpperCase().replace(/-/g, '_')}`
+  return `TRIB_${pipeline.toUpperCase()}`
 }
 
 export function pipelineSubjects(pipeline: string): string {

@@ -23,8 +23,9 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
         },
       }
     : undefined
+  const options = { level, base: undefined, ...(hooks ? { hooks } : {}) }
   if (pretty) {
-    return pino({ level, hooks, base: undefined }, pino.transport({ target: 'pino-pretty', options: { destination: 2, colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } }))
+    return pino(options, pino.transport({ target: 'pino-pretty', options: { destination: 2, colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } }))
   }
-  return pino({ level, hooks, base: undefined }, pino.destination({ fd: 2, sync: false }))
+  return pino(options, pino.destination({ fd: 2, sync: false }))
 }

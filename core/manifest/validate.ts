@@ -23,8 +23,11 @@ export function validateManifest(json: unknown, file: string, opts: ManifestOpti
   const validate = compileSchema(manifestSchema)
   if (!validate(manifest)) issues.push(...ajvIssues(validate.errors, manifest, { written: json }))
 
+  // Checked as a schema only when it passed the manifest schema's own checks of it (type,
+  // $schema): an unknown `$schema` would make ajv throw instead of reporting.
   const config = (manifest as { config?: unknown } | null)?.config
-  if (config !== null && typeof config === 'object' && !Array.isArray(config)) issues.push(...configSchemaIssues(config))
+  const configOk = !issues.some((i) => i.at[0] === 'config')
+  if (configOk && config !== null && typeof config === 'object' && !Array.isArray(config)) issues.push(...configSchemaIssues(config))
 
   if (issues.length > 0) {
     const located: ValidationIssue[] = issues.map((i) => ({ file, ...opts.locate?.(i.at), path: formatPath(i.at), message: i.message, suggestion: i.suggestion }))
@@ -35,11 +38,11 @@ export function validateManifest(json: unknown, file: string, opts: ManifestOpti
 
 /** Problems of `config` as a JSON Schema: meta-schema errors by path, else a compile error. */
 function configSchemaIssues(config: object): PathIssue[] {
-  const meta = schemaErrors(config)
-  if (meta.length > 0) {
-    return ajvIssues(meta, config, { at: ['config'] }).map((i) => ({ ...i, message: `${i.message}; \`config\` must be a valid JSON Schema (2020-12)` }))
-  }
   try {
+    const meta = schemaErrors(config)
+    if (meta.length > 0) {
+      return ajvIssues(meta, config, { at: ['config'] }).map((i) => ({ ...i, message: `${i.message}; \`config\` must be a valid JSON Schema (2020-12)` }))
+    }
     compileSchema(config)
     return []
   } catch (err) {

@@ -58,7 +58,7 @@ export function describeValue(v: unknown): string {
 export function ajvIssues(errors: readonly ErrorObject[] | null | undefined, data: unknown, opts: AjvIssueOptions = {}): PathIssue[] {
   const at = opts.at ?? []
   const written = 'written' in opts ? opts.written : data
-  const out: PathIssue[] = []
+  const out: Sentence[] = []
   const seen = new Set<string>()
   for (const e of simplify(errors ?? [])) {
     const rel = pointerToPath(e.instancePath, data)
@@ -67,16 +67,29 @@ export function ajvIssues(errors: readonly ErrorObject[] | null | undefined, dat
       return ` (got ${describeValue(w !== undefined ? w : e.data)})`
     }
     const issue = sentence(e, [...at, ...rel], got)
-    if (!issue) continue
     const key = `${formatPath(issue.at)}\0${issue.message}`
     if (seen.has(key)) continue
     seen.add(key)
     out.push(issue)
   }
-  return out
+  return dropTypoConsequences(out)
 }
 
-function sentence(e: ErrorObject, at: JsonPath, got: () => string): PathIssue | undefined {
+/** An issue plus what `dropTypoConsequences` needs to know about it. */
+type Sentence = PathIssue & { missing?: string; unknownKey?: boolean }
+
+/**
+ * `tabel: t` yields both "unknown property tabel (did you mean table?)" and "missing required
+ * property table": one typo, one issue. Keep the first, which names the fix.
+ */
+function dropTypoConsequences(issues: Sentence[]): PathIssue[] {
+  const fixes = new Set(issues.filter((i) => i.unknownKey && i.suggestion !== undefined).map((i) => `${formatPath(i.at.slice(0, -1))}\0${i.suggestion}`))
+  return issues
+    .filter((i) => i.missing === undefined || !fixes.has(`${formatPath(i.at)}\0${i.missing}`))
+    .map(({ missing: _m, unknownKey: _u, ...issue }) => issue)
+}
+
+function sentence(e: ErrorObject, at: JsonPath, got: () => string): Sentence {
   const p = e.params as Record<string, unknown>
   const parent = (e.parentSchema ?? {}) as Record<string, unknown>
   const expected = typeof parent[EXPECTED_KEYWORD] === 'string' ? (parent[EXPECTED_KEYWORD] as string) : undefined
@@ -89,7 +102,7 @@ function sentence(e: ErrorObject, at: JsonPath, got: () => string): PathIssue | 
     case 'type':
       return { at, message: `must be ${typeList(p.type)}${got()}` }
     case 'required':
-      return { at, message: `missing required property "${String(p.missingProperty)}"` }
+      return { at, message: `missing required property "${String(p.missingProperty)}"`, missing: String(p.missingProperty) }
     case 'requiredOneOf': // made by simplify() from `anyOf` branches that each require one property
       return { at, message: `missing a required property: one of ${(p.names as string[]).map((n) => `"${n}"`).join(', ')}` }
     case 'dependentRequired':
@@ -100,7 +113,7 @@ function sentence(e: ErrorObject, at: JsonPath, got: () => string): PathIssue | 
       const allowed = Object.keys((parent.properties ?? {}) as object)
       const suggestion = closest(key, allowed)
       const list = allowed.length === 0 ? '; this object takes no properties' : suggestion ? '' : `; allowed: ${allowed.join(', ')}`
-      return { at: [...at, key], message: `unknown property "${key}"${list}`, suggestion }
+      return { at: [...at, key], message: `unknown property "${key}"${list}`, suggestion, unknownKey: true }
     }
     case 'enum': {
       const values = (p.allowedValues ?? []) as unknown[]

@@ -30,6 +30,7 @@ if (action === 'up') {
   for await (const line of (await import('node:readline')).createInterface({ input: process.stdin })) {
     if (line === 'release') break
   }
+  process.stdin.destroy() // a paused stdin pipe would keep this process alive
   await lease.release()
   console.log('released')
 }

@@ -3,7 +3,8 @@ import { consumerName, dlqSubject, messageId, parseMessageId, stageSubject, stat
 
 describe('names and message ids', () => {
   it('derives stream, subjects, consumer and bucket names from the pipeline and stage ids', () => {
-    expect(streamName('click-stream')).toBe('TRIB_CLICK_STREAM')
+    expect(streamName('click-stream')).toBe('TRIB_CLICK-STREAM')
+    expect(streamName('click_stream')).not.toBe(streamName('click-stream'))
     expect(stageSubject('orders', 'map-2')).toBe('trib.orders.map-2')
     expect(dlqSubject('orders')).toBe('trib.orders.dlq')
     expect(consumerName('orders', 'filter')).toBe('orders--filter')
