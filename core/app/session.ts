@@ -6,6 +6,7 @@ import { createLogger, type Logger } from '../log/logger.js'
 import { createRegistry, builtinPluginsDir } from '../plugins/registry.js'
 import { resolveNats } from '../nats/resolve.js'
 import { connectNats } from '../nats/connect.js'
+import { ensureJetStream } from '../nats/jetstream-check.js'
 import { openClickHouse } from '../clickhouse/open.js'
 import { homePaths } from '../home/paths.js'
 
@@ -60,6 +61,8 @@ export class Session {
     this.cleanups.push(async () => {
       await nc.drain().catch(() => nc.close())
     })
+    // A server without -js fails here with the fix, not later with a timeout.
+    await ensureJetStream(nc)
     this.logger.debug({ origin: resolved.origin, servers: resolved.config.servers }, 'connected to NATS')
     return { nc, origin: resolved.origin }
   }

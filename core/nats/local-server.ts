@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises'
+import { mkdir, realpath } from 'node:fs/promises'
 import path from 'node:path'
 import { TributaryError } from '../errors.js'
 import { homePaths } from '../home/paths.js'
@@ -32,34 +32,37 @@ interface LocalPaths {
   ports: string
 }
 
-function localPaths(home: string): LocalPaths {
+/**
+ * Real paths: the store path is how a server is recognised in /proc, so two spellings of one home
+ * (a symlink, a relative path) must agree, or a second server would be started on the same store.
+ */
+async function localPaths(home: string, create = true): Promise<LocalPaths> {
   const { natsDir, natsStore } = homePaths(home)
+  if (create) await mkdir(natsDir, { recursive: true })
+  const dir = await realpath(natsDir).catch(() => natsDir)
   return {
-    dir: natsDir,
-    store: natsStore,
-    lock: path.join(natsDir, 'server.lock'),
-    log: path.join(natsDir, 'server.log'),
-    users: path.join(natsDir, 'users'),
-    ports: path.join(natsDir, 'ports'),
+    dir,
+    store: path.join(dir, path.relative(natsDir, natsStore)),
+    lock: path.join(dir, 'server.lock'),
+    log: path.join(dir, 'server.log'),
+    users: path.join(dir, 'users'),
+    ports: path.join(dir, 'ports'),
   }
-}
-
-async function locked<T>(p: LocalPaths, fn: () => Promise<T>): Promise<T> {
-  await mkdir(p.dir, { recursive: true })
-  return withFileLock(p.lock, fn)
 }
 
 /** The `up` server if one runs, else a private server shared with the home's other commands. */
 export async function acquireLocalServer(home: string, opts: { log?: LogLike } = {}): Promise<LocalServerLease> {
-  const p = localPaths(home)
-  const { state, userFile, started } = await locked(p, async () => {
+  const p = await localPaths(home)
+  const { state, userFile, started } = await withFileLock(p.lock, async () => {
     let state = (await recordedServer(p)) ?? (await adoptOrphan(p, opts.log))
     const started = !state
     state ??= await startServer(p, 'private')
     const userFile = state.mode === 'private' ? await registerUser(p.users, state.pid) : undefined
     return { state, userFile, started }
   })
-  opts.log?.[started ? 'info' : 'debug']({ pid: state.pid, url: state.url, mode: state.mode, store: p.store }, started ? 'started a private nats-server for this command' : `using the ${state.mode} nats-server of this home`)
+  const fields = { pid: state.pid, url: state.url, mode: state.mode, store: p.store }
+  if (started) opts.log?.info(fields, 'started a private nats-server for this command')
+  else opts.log?.debug(fields, `using the ${state.mode} nats-server of this home`)
   let released: Promise<void> | undefined
   return {
     url: state.url,
@@ -71,8 +74,8 @@ export async function acquireLocalServer(home: string, opts: { log?: LogLike } =
 
 /** `tributary up`: a persistent server. A running private server is promoted instead of doubled. */
 export async function startUpServer(home: string, opts: { log?: LogLike } = {}): Promise<ServerStatus & ServerState> {
-  const p = localPaths(home)
-  const state = await locked(p, async () => {
+  const p = await localPaths(home)
+  const state = await withFileLock(p.lock, async () => {
     const live = (await recordedServer(p)) ?? (await adoptOrphan(p, opts.log))
     if (!live) return startServer(p, 'up')
     if (live.mode === 'private') {
@@ -90,8 +93,8 @@ export async function startUpServer(home: string, opts: { log?: LogLike } = {}):
  * unrecorded nats-server on its store. SIGTERM, then SIGKILL after a grace period.
  */
 export async function stopServer(home: string, opts: { graceMs?: number } = {}): Promise<{ stopped: boolean; pid?: number; mode?: LocalServerMode }> {
-  const p = localPaths(home)
-  return locked(p, async () => {
+  const p = await localPaths(home)
+  return withFileLock(p.lock, async () => {
     const state = await readState(p.dir)
     const pids = new Set(natsServersOn(p.store))
     if (state && isNatsServerOn(state.pid, p.store)) pids.add(state.pid)
@@ -103,7 +106,7 @@ export async function stopServer(home: string, opts: { graceMs?: number } = {}):
 }
 
 export async function serverStatus(home: string): Promise<ServerStatus> {
-  const p = localPaths(home)
+  const p = await localPaths(home, false)
   const state = await readState(p.dir)
   if (!state || state.store !== p.store || !isNatsServerOn(state.pid, p.store)) return { running: false, store: p.store, users: 0 }
   return { running: true, ...state, users: (await liveUsers(p.users, state.pid, false)).length }
@@ -151,7 +154,7 @@ async function startServer(p: LocalPaths, mode: LocalServerMode): Promise<Server
 
 /** Drops a lease; the last live user of a private server stops it (under the lock, so no one joins a dying server). */
 async function leave(p: LocalPaths, serverPid: number, userFile: string, log?: LogLike): Promise<void> {
-  await locked(p, async () => {
+  await withFileLock(p.lock, async () => {
     await unregisterUser(userFile)
     const state = await readState(p.dir)
     // Promoted by `up`, stopped by `down`, or replaced: not ours to stop.

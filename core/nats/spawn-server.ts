@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { closeSync, openSync } from 'node:fs'
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises'
 import net from 'node:net'
@@ -41,7 +41,7 @@ export async function spawnNatsServer(opts: SpawnOptions): Promise<SpawnedServer
   await mkdir(path.dirname(opts.logFile), { recursive: true })
   const args = ['-a', '127.0.0.1', '-p', String(opts.port ?? -1), ...(opts.jetstream === false ? [] : ['-js']), '--store_dir', opts.store, '--ports_file_dir', opts.portsDir, ...(opts.args ?? [])]
   const fd = openSync(opts.logFile, 'a')
-  let child
+  let child: ChildProcess
   try {
     child = spawn(bin, args, { detached: opts.detached ?? false, stdio: ['ignore', fd, fd] })
   } finally {

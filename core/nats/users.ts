@@ -1,19 +1,18 @@
+import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { isAlive } from './process.js'
 
 /**
  * Registry of the processes using a home's private nats-server: one file per lease,
- * `<usersDir>/<pid>-<n>`, holding the pid of the server it joined. The last live user stops the
+ * `<usersDir>/<pid>-<random>`, holding the pid of the server it joined. The last live user stops the
  * server. A SIGKILLed user leaves its file behind; its pid is dead, so it no longer counts (and
  * the file is pruned by the next count).
  */
 
-let leases = 0
-
 export async function registerUser(usersDir: string, serverPid: number): Promise<string> {
   await mkdir(usersDir, { recursive: true })
-  const file = path.join(usersDir, `${process.pid}-${++leases}`)
+  const file = path.join(usersDir, `${process.pid}-${randomBytes(4).toString('hex')}`)
   await writeFile(file, `${JSON.stringify({ pid: process.pid, serverPid, since: new Date().toISOString() })}\n`)
   return file
 }

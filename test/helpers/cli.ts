@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -49,21 +49,6 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv): Background {
   child.stdout!.resume()
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
   return { child, stderr: () => err, exited }
-}
-
-/** PIDs of nats-server processes whose command line names this store folder. */
-export function natsServersFor(store: string): number[] {
-  const pids: number[] = []
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue
-    try {
-      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0')
-      if (cmd[0]?.endsWith('nats-server') && cmd.some((a) => a.includes(store))) pids.push(Number(d))
-    } catch {
-      // process went away while listing
-    }
-  }
-  return pids
 }
 
 /** Polls until `fn` returns a truthy value (no fixed sleeps in tests). */

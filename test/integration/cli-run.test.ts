@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { appendFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { makeTempDir } from '../helpers/tmp.js'
-import { assertBuilt, natsServersFor, runCli, spawnCli, waitFor, type Background } from '../helpers/cli.js'
+import { assertBuilt, runCli, spawnCli, waitFor, type Background } from '../helpers/cli.js'
+import { natsServersOn as natsServersFor } from '../../core/nats/process.js'
 
 // The CLI as a user runs it: no NATS_URL, so each command finds or starts the home's private
 // nats-server; ClickHouse embedded in the home.

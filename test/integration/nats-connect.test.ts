@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { TributaryError } from '../../core/errors.js'
 import { connectNats } from '../../core/nats/connect.js'
 import { ensureJetStream } from '../../core/nats/jetstream-check.js'
@@ -98,6 +99,31 @@ describe('connectNats', () => {
       expect(err.message).toContain('missing.creds')
     } finally {
       await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('after kill -9 and a restart on the same port and store, the client reconnects by itself and the data is there', async () => {
+    const s = await startNatsServer()
+    try {
+      const nc = await connectNats({ servers: [s.url] }, { name: 'restart' })
+      try {
+        const jsm = await jetstreamManager(nc)
+        await jsm.streams.add({ name: 'RESTART', subjects: ['restart.>'] })
+        await jetstream(nc).publish('restart.a', 'x')
+        const reconnected = (async () => {
+          for await (const st of nc.status()) if (st.type === 'reconnect') return
+        })()
+        const oldPid = s.pid
+        s.kill9()
+        await s.restart()
+        expect(s.pid).not.toBe(oldPid)
+        await reconnected
+        expect((await jsm.streams.info('RESTART')).state.messages).toBe(1)
+      } finally {
+        await nc.close()
+      }
+    } finally {
+      await s.stop()
     }
   })
 

@@ -1,15 +1,17 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
+import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { homePaths } from '../../core/home/paths.js'
 import { connectNats } from '../../core/nats/connect.js'
 import { ensureJetStream } from '../../core/nats/jetstream-check.js'
 import { acquireLocalServer, serverStatus, startUpServer, stopServer } from '../../core/nats/local-server.js'
 import { isAlive, isNatsServerOn, natsServersOn, terminate, waitForExit } from '../../core/nats/process.js'
+import { spawnNatsServer } from '../../core/nats/spawn-server.js'
 import { transpileForChild } from '../helpers/transpile-for-child.js'
 
 /**
@@ -124,6 +126,24 @@ describe('local nats-server of a home', () => {
     expect(natsServersOn(store)).toEqual([])
   })
 
+  it('what one command wrote through its private server is there for the next command (same store)', async () => {
+    const { home } = newHome()
+    const first = await acquireLocalServer(home)
+    let nc = await connectNats({ servers: [first.url] })
+    await (await jetstreamManager(nc)).streams.add({ name: 'KEPT', subjects: ['kept.>'] })
+    await jetstream(nc).publish('kept.a', 'x')
+    await nc.close()
+    await first.release()
+    expect(isAlive(first.pid)).toBe(false)
+
+    const second = await acquireLocalServer(home)
+    expect(second.pid).not.toBe(first.pid)
+    nc = await connectNats({ servers: [second.url] })
+    expect((await (await jetstreamManager(nc)).streams.info('KEPT')).state.messages).toBe(1)
+    await nc.close()
+    await second.release()
+  })
+
   it('racing first acquires from several processes start exactly one server', async () => {
     const { home, store } = newHome()
     const [c1, c2, c3, self] = await Promise.all([childAcquire(home), childAcquire(home), childAcquire(home), acquireLocalServer(home)])
@@ -153,7 +173,7 @@ describe('local nats-server of a home', () => {
     expect(await readdir(path.join(natsDir, 'users'))).toEqual([]) // the crashed user's file was pruned
   })
 
-  it('a state file whose pid is dead is cleaned up; a pid reused by another process is never killed', async () => {
+  it('a state file (and a lock) whose pid is dead is cleaned up; a pid reused by another process is never killed', async () => {
     const { home, store, natsDir } = newHome()
     const state = (pid: number) => JSON.stringify({ pid, port: 1, url: 'nats://127.0.0.1:1', mode: 'private', startedAt: new Date().toISOString(), store })
 
@@ -161,6 +181,7 @@ describe('local nats-server of a home', () => {
     await new Promise((r) => gone.once('exit', r))
     await mkdir(natsDir, { recursive: true })
     await writeFile(path.join(natsDir, 'server.json'), state(gone.pid!))
+    await writeFile(path.join(natsDir, 'server.lock'), String(gone.pid)) // and its holder died holding the lock
     const first = await acquireLocalServer(home)
     expect(first.pid).not.toBe(gone.pid)
     expect(isNatsServerOn(first.pid, store)).toBe(true)
@@ -205,6 +226,36 @@ describe('local nats-server of a home', () => {
     expect(natsServersOn(store)).toEqual([lease.pid])
     await stopServer(home)
     expect(natsServersOn(store)).toEqual([])
+  })
+
+  it('an unrecorded nats-server on the store (its starter died before writing the state) is adopted, not doubled', async () => {
+    const { home, store, natsDir } = newHome()
+    const orphan = await spawnNatsServer({ store, portsDir: path.join(natsDir, 'ports'), logFile: path.join(natsDir, 'server.log'), detached: true })
+    const lease = await acquireLocalServer(home)
+    expect(lease).toMatchObject({ pid: orphan.pid, url: orphan.url, mode: 'private' })
+    expect(natsServersOn(store)).toEqual([orphan.pid])
+    await lease.release()
+    expect(natsServersOn(store)).toEqual([])
+  })
+
+  it('two spellings of one home (a symlink) share one server', async () => {
+    const { home, store } = newHome()
+    await mkdir(home, { recursive: true })
+    const alias = `${home}-alias`
+    await symlink(home, alias)
+    stores.add(homePaths(alias).natsStore)
+    const a = await acquireLocalServer(home)
+    const b = await acquireLocalServer(alias)
+    expect(b.pid).toBe(a.pid)
+    await a.release()
+    await b.release()
+    expect(natsServersOn(store)).toEqual([])
+  })
+
+  it('a missing nats-server binary is E_NATS_SERVER with an install hint', async () => {
+    const { store, natsDir } = newHome()
+    const err = await spawnNatsServer({ bin: path.join(work, 'no-such-nats-server'), store, portsDir: natsDir, logFile: path.join(natsDir, 'server.log') }).catch((e: unknown) => e)
+    expect(err).toMatchObject({ code: 'E_NATS_SERVER', hint: expect.stringMatching(/apt install nats-server/) })
   })
 
   it('`down` stops a private server left by a crashed command', async () => {
