@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'E_SCHEMA_MISMATCH' // a table does not match what the sink writes
   | 'E_RECORD' // one record is malformed (goes to the DLQ)
   | 'E_STATE' // KV state is inconsistent
+  | 'E_BACKPRESSURE' // the pipeline's stream is full: try again later
   | 'E_USAGE' // a CLI was called wrongly
   | 'E_INTERNAL'
 

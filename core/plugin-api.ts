@@ -111,6 +111,13 @@ export interface SourceBatch {
   checkpoint?: JsonValue
   /** The input is finished (finite sources): the run ends once everything is flushed. */
   done?: boolean
+  /**
+   * Called once the batch is durably in JetStream (`ok`), or could not be stored: a push source
+   * (HTTP) answers its client only then. With `failWhenFull`, a full stream fails the batch at
+   * once (`backpressure: true`) instead of waiting for room, so the source can push back (503).
+   */
+  settled?(result: { ok: true } | { ok: false; error: Error; backpressure: boolean }): void
+  failWhenFull?: boolean
 }
 
 export interface SourceReader {

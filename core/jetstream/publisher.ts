@@ -15,7 +15,7 @@ export interface PublishResult {
 
 export interface JetStreamPublisher {
   /** Publishes a batch and resolves once JetStream has acknowledged every message of it. */
-  publishBatch(msgs: readonly OutMessage[]): Promise<PublishResult>
+  publishBatch(msgs: readonly OutMessage[], opts?: { failWhenFull?: boolean }): Promise<PublishResult>
   /** Messages sent and not yet acknowledged. */
   readonly inFlight: number
   close(): Promise<void>
@@ -28,7 +28,6 @@ export interface PublisherOptions {
   ackTimeoutMs?: number
   /** Back-off while the stream is full (discard: new pushes back instead of dropping). */
   fullRetryMs?: number
-  signal?: AbortSignal
 }
 
 interface Pending {
@@ -39,6 +38,7 @@ interface Pending {
 }
 
 interface BatchState {
+  failWhenFull: boolean
   remaining: number
   seqs: number[]
   duplicates: number
@@ -104,7 +104,13 @@ export function createPublisher(nc: NatsConnection, opts: PublisherOptions = {})
         ack = { error: { description: 'unreadable publish ack' } }
       }
       if (ack.error) {
-        if (ack.error.err_code !== undefined && FULL_ERR_CODES.has(ack.error.err_code) && !closed) {
+        const full = ack.error.err_code !== undefined && FULL_ERR_CODES.has(ack.error.err_code)
+        if (full && b.failWhenFull) {
+          fail(b, new TributaryError('E_BACKPRESSURE', `the stream is full (${ack.error.description ?? 'limit reached'}): try again later`, { hint: 'consumers are behind, or raise retention.maxBytes' }))
+          wake()
+          return
+        }
+        if (full && !closed) {
           // Stream full: keep the message and try again shortly; this is the backpressure.
           setTimeout(() => (closed ? fail(b, closedError()) : send(p)), fullRetryMs).unref?.()
           return
@@ -137,7 +143,7 @@ export function createPublisher(nc: NatsConnection, opts: PublisherOptions = {})
     get inFlight() {
       return pending.size
     },
-    async publishBatch(msgs) {
+    async publishBatch(msgs, popts) {
       if (closed) throw closedError()
       if (msgs.length === 0) return { seqs: [], duplicates: 0 }
       let resolve!: (r: PublishResult) => void
@@ -146,7 +152,7 @@ export function createPublisher(nc: NatsConnection, opts: PublisherOptions = {})
         resolve = res
         reject = rej
       })
-      const b: BatchState = { remaining: msgs.length, seqs: new Array<number>(msgs.length), duplicates: 0, resolve, reject, failed: false }
+      const b: BatchState = { failWhenFull: popts?.failWhenFull === true, remaining: msgs.length, seqs: new Array<number>(msgs.length), duplicates: 0, resolve, reject, failed: false }
       for (let i = 0; i < msgs.length; i++) {
         while (pending.size >= maxInFlight && !b.failed) {
           if (closed) throw closedError()

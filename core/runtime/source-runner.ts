@@ -1,5 +1,6 @@
 import { headers } from '@nats-io/nats-core'
-import type { SourceDefinition, SourceItem, JsonValue } from '../plugin-api.js'
+import type { SourceBatch, SourceDefinition, SourceItem, JsonValue } from '../plugin-api.js'
+import { TributaryError } from '../errors.js'
 import type { JetStreamPublisher, OutMessage, PublishResult } from '../jetstream/publisher.js'
 import type { StageSpec } from '../pipeline/types.js'
 import { H } from '../jetstream/headers.js'
@@ -33,10 +34,20 @@ export async function runSource(deps: ContextDeps & { epoch: number; subject: st
   const checkpoint = await state.get(POSITION_KEY)
   const ctx = sourceContext(deps, stage, checkpoint)
   const reader = await callHook(stage, 'open', () => def.open(ctx as never))
-  const inflight: { p: Promise<PublishResult>; checkpoint: JsonValue | undefined; n: number; dead: number }[] = []
+  const inflight: { p: Promise<PublishResult>; checkpoint: JsonValue | undefined; n: number; dead: number; batch: SourceBatch }[] = []
   const settleOldest = async (): Promise<void> => {
     const f = inflight.shift()!
-    const r = await f.p
+    let r: PublishResult
+    try {
+      r = await f.p
+    } catch (err) {
+      const backpressure = err instanceof TributaryError && err.code === 'E_BACKPRESSURE'
+      f.batch.settled?.({ ok: false, error: err as Error, backpressure })
+      // A push source was told; it keeps running. Anything else stops the source.
+      if (backpressure && f.batch.settled) return
+      throw err
+    }
+    f.batch.settled?.({ ok: true })
     stats.published += f.n
     stats.dead += f.dead
     stats.duplicates += r.duplicates
@@ -77,7 +88,7 @@ export async function runSource(deps: ContextDeps & { epoch: number; subject: st
           msgs.push(recordMessage(deps.spec.name, stage.id, deps.epoch, deps.subject, item))
         }
       }
-      inflight.push({ p: deps.publisher.publishBatch(msgs), checkpoint: batch.checkpoint, n: msgs.length - dead, dead })
+      inflight.push({ p: deps.publisher.publishBatch(msgs, { failWhenFull: batch.failWhenFull }), checkpoint: batch.checkpoint, n: msgs.length - dead, dead, batch })
       // Surface a failed publish early rather than after the window fills.
       inflight[inflight.length - 1]!.p.catch(() => undefined)
       while (inflight.length >= MAX_BATCHES_IN_FLIGHT) await settleOldest()
