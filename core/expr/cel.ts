@@ -29,9 +29,12 @@ function createEnvironment(): Environment {
 let shared: Environment | undefined
 
 /** The record's fields are top-level variables (`value > 100`); `record` names the whole record. */
-function activation(record: JsonObject): Record<string, unknown> {
+function withRecord(record: JsonObject): Record<string, unknown> {
   return { ...record, record }
 }
+
+// Copying the record per evaluation only when the expression names `record` (hot path).
+const NAMES_RECORD = /(^|[^\w.])record\b/
 
 function toJson(v: unknown): JsonValue {
   if (typeof v === 'bigint') {
@@ -65,6 +68,7 @@ export function compileExpression(source: string): CompiledExpression {
       cause: err,
     })
   }
+  const activation = NAMES_RECORD.test(source) ? withRecord : (r: JsonObject) => r
   const evaluate = (record: JsonObject): JsonValue => {
     try {
       return toJson(fn(activation(record)))

@@ -221,11 +221,13 @@ export class GroupRunner {
   private ackCovered(): void {
     let upTo = this.processed
     for (const s of this.sinks) upTo = Math.min(upTo, s.empty ? this.processed : s.covered)
-    while (this.held.length && this.heldBase <= upTo) {
-      this.held.shift()!.ack()
-      this.heldBase++
-      this.stats.acked++
-    }
+    // One splice per flush: shift() per message is quadratic on 20k held inputs.
+    const n = Math.min(this.held.length, upTo - this.heldBase + 1)
+    if (n <= 0) return
+    for (let i = 0; i < n; i++) this.held[i]!.ack()
+    this.held.splice(0, n)
+    this.heldBase += n
+    this.stats.acked += n
   }
 
   private outputMessage(o: Output): OutMessage {
