@@ -23,11 +23,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const b of running) b.child.kill('SIGKILL')
-  for (const pid of natsServersFor(home)) process.kill(pid, 'SIGKILL')
+  for (const pid of natsServersFor(store())) process.kill(pid, 'SIGKILL')
   await tmp?.remove()
 })
 
-const store = (): string => path.join(home, 'nats')
+const store = (): string => path.join(home, 'nats', 'store')
 
 async function count(table: string): Promise<number> {
   const r = await runCli(['query', `SELECT count() AS n FROM ${table}`, '--json'], env)
