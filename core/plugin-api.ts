@@ -7,6 +7,8 @@
  * for a record that should go to the dead-letter queue while the rest of the batch flows.
  */
 
+import type { NatsConnection } from '@nats-io/nats-core'
+
 export type JsonPrimitive = null | boolean | number | string
 export type JsonValue = JsonPrimitive | JsonValue[] | { [key: string]: JsonValue }
 export type JsonObject = { [key: string]: JsonValue }
@@ -64,7 +66,21 @@ export interface ClickHouse {
    * Returns the table's columns (name → type).
    */
   ensureTable(spec: TableSpec): Promise<Record<string, string>>
+  /** What this ClickHouse can do (detected, never assumed): for a table when one is named. */
+  capabilities(table?: string): Promise<ClickHouseCapabilities>
   close(): Promise<void>
+}
+
+export interface ClickHouseCapabilities {
+  version: string
+  /** `insert_deduplication_token` is a known setting (not on 18.16). */
+  dedupTokens: boolean
+  /** MergeTree tables can have `non_replicated_deduplication_window`. */
+  dedupWindows: boolean
+  /** The named table's deduplication window (0: none: a repeated insert is not dropped). */
+  tableDedupWindow: number
+  /** `EXCHANGE TABLES` works here (else a three-way RENAME swaps tables). */
+  exchangeTables: boolean
 }
 
 export interface TableSpec {
@@ -72,6 +88,30 @@ export interface TableSpec {
   /** name → ClickHouse type; creates a MergeTree table when the table is missing. */
   columns?: Record<string, string>
   orderBy?: string[]
+  /** Columns the sink adds for itself when it creates the table (not required of an existing one). */
+  internalColumns?: Record<string, string>
+  /** `non_replicated_deduplication_window` of a created table, where the server has it. */
+  dedupWindow?: number
+}
+
+/** A NATS server other than the pipeline's own; credentials come from `${env:...}` references. */
+export interface NatsConnectOptions {
+  /** Server URL(s): a list, or one string with commas between URLs. Unset: the pipeline's own NATS. */
+  servers?: string | string[]
+  user?: string
+  password?: string
+  token?: string
+  /** Path of a .creds file (JWT and nkey seed). */
+  creds?: string
+}
+
+/** A NATS connection lent to a plugin; `close()` releases it whoever owns it. */
+export interface NatsHandle {
+  readonly nc: NatsConnection
+  /** True for the pipeline's own connection, which the runtime shares and closes itself. */
+  readonly shared: boolean
+  /** Drains a connection opened for the plugin; does nothing to the pipeline's shared one. */
+  close(): Promise<void>
 }
 
 export interface PluginContext<C = JsonObject> {
@@ -88,6 +128,12 @@ export interface PluginContext<C = JsonObject> {
   readonly expressions: ExpressionCompiler
   /** Opens ClickHouse: embedded in the Tributary home by default, a server when `url` is set. */
   clickhouse(opts?: ClickHouseConnectionOptions): Promise<ClickHouse>
+  /**
+   * NATS for plugins that read or write subjects and streams themselves (the `nats` source and
+   * sink). Without `servers`: the pipeline's own connection, shared (never close or drain its
+   * `nc`; call the handle's `close()`). With `servers`: a new connection with the given auth.
+   */
+  nats(opts?: NatsConnectOptions): Promise<NatsHandle>
 }
 
 // ---- sources ----
@@ -161,6 +207,11 @@ export interface SinkBatch {
   records: readonly JsonObject[]
   /** Message id of each record's origin (pipeline, stage, epoch, sequence, index): idempotency keys. */
   ids: readonly string[]
+  /**
+   * Some inputs of this batch were delivered before (a crash, a redelivery): part of it may
+   * already be written, so an idempotent sink checks which ids are there first.
+   */
+  redelivered: boolean
 }
 
 export interface SinkWriteResult {
@@ -219,5 +270,24 @@ export class NotConnectedError extends Error {
   }
 }
 
+/** Fresh offsets for push sources whose input has no position of its own (HTTP, core NATS, sockets). */
+export { createOffsetCounter, type OffsetCounter } from './sources/offset-counter.js'
+
 /** Parses a duration such as `500ms`, `1s`, `5m`, `2h`, `7d` (a number is milliseconds). */
 export { parseDuration } from './config/units.js'
+
+/**
+ * True when an error from a `ctx.clickhouse()` handle means ClickHouse could not be reached
+ * (server down, owner process gone, timeout): retry later, e.g. by throwing NotConnectedError.
+ * Other ClickHouse errors (unknown table, bad SQL) will not go away by retrying.
+ */
+export function isClickHouseUnavailable(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { unavailable?: unknown }).unavailable === true
+}
+
+/**
+ * SQL building for plugins that read ClickHouse. Identifiers are validated then backtick-quoted;
+ * values that must be spliced (ClickHouse 18.16 has no query parameters) go through `sqlLiteral`.
+ */
+export { quoteIdentifier, quoteTable } from './clickhouse/identifiers.js'
+export { sqlLiteral } from './clickhouse/literals.js'

@@ -2,12 +2,13 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client'
 import { TributaryError, errorMessage } from '../errors.js'
-import type { ClickHouse, JsonObject, JsonPrimitive, TableSpec } from '../plugin-api.js'
+import type { ClickHouse, JsonObject, JsonPrimitive, TableSpec , ClickHouseCapabilities} from '../plugin-api.js'
 import { ClickHouseFailure, toClickHouseFailure } from './errors.js'
 import { formatTableName, parseTableName } from './identifiers.js'
 import { normalizeRows, type ColumnMeta } from './rows.js'
 import { refuseSessionSet, trimStatement } from './statement.js'
 import { ensureTable } from './table.js'
+import { capabilitiesOf } from './capabilities.js'
 
 /**
  * Embedded ClickHouse: chDB in this process, driven through @clickhouse/client with chDB's
@@ -213,6 +214,13 @@ class Embedded implements EmbeddedClickHouse {
 
   ensureTable(spec: TableSpec): Promise<Record<string, string>> {
     return ensureTable(this, spec)
+  }
+
+
+  capabilities(table?: string): Promise<ClickHouseCapabilities> {
+
+    return capabilitiesOf(this, table)
+
   }
 
   async close(): Promise<void> {

@@ -91,6 +91,9 @@ function lease(ch: ClickHouse, release: () => Promise<void>): ClickHouse {
     async ensureTable(spec: TableSpec) {
       return open().ensureTable(spec)
     },
+    async capabilities(table?: string) {
+      return open().capabilities(table)
+    },
     async close() {
       if (closed) return
       closed = true

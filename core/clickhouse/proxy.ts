@@ -1,6 +1,6 @@
 import http from 'node:http'
 import { TributaryError, errorMessage } from '../errors.js'
-import type { ClickHouse, JsonObject, JsonPrimitive, TableSpec } from '../plugin-api.js'
+import type { ClickHouse, JsonObject, JsonPrimitive, TableSpec , ClickHouseCapabilities} from '../plugin-api.js'
 import { ClickHouseFailure } from './errors.js'
 import { parseTableName } from './identifiers.js'
 import {
@@ -13,6 +13,7 @@ import {
   type VersionReply,
 } from './protocol.js'
 import { ensureTable } from './table.js'
+import { capabilitiesOf } from './capabilities.js'
 
 /**
  * The proxy side: ClickHouse through the process that owns the home's chDB (owner.ts).
@@ -90,6 +91,13 @@ class ProxyHandle implements ProxyClickHouse {
 
   ensureTable(spec: TableSpec): Promise<Record<string, string>> {
     return ensureTable(this, spec)
+  }
+
+
+  capabilities(table?: string): Promise<ClickHouseCapabilities> {
+
+    return capabilitiesOf(this, table)
+
   }
 
   async close(): Promise<void> {

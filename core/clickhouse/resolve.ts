@@ -1,13 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { TributaryError } from '../errors.js'
 import { homePaths } from '../home/paths.js'
-import type { ClickHouse, JsonObject, JsonPrimitive, TableSpec } from '../plugin-api.js'
+import type { ClickHouse, JsonObject, JsonPrimitive, TableSpec , ClickHouseCapabilities} from '../plugin-api.js'
 import { ChdbLockedError, chdbHolder, openChdb, type EmbeddedClickHouse } from './embedded.js'
 import { ClickHouseFailure } from './errors.js'
 import { serveOwner, type OwnerServer } from './owner.js'
 import { checkSocketPath } from './protocol.js'
 import { OwnerUnreachableError, connectProxy, type ProxyClickHouse } from './proxy.js'
 import { ensureTable } from './table.js'
+import { capabilitiesOf } from './capabilities.js'
 
 /**
  * Embedded ClickHouse for a home, whichever process owns it. chDB lets one process hold a data
@@ -139,6 +140,10 @@ class HomeHandle implements ClickHouse {
   /** Runs here, not on the owner/proxy underneath, so each of its statements re-resolves if needed. */
   ensureTable(spec: TableSpec): Promise<Record<string, string>> {
     return ensureTable(this, spec)
+  }
+
+  capabilities(table?: string): Promise<ClickHouseCapabilities> {
+    return capabilitiesOf(this, table)
   }
 
   async close(): Promise<void> {

@@ -2,12 +2,13 @@ import fs from 'node:fs/promises'
 import { rootCertificates } from 'node:tls'
 import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseClientConfigOptions } from '@clickhouse/client'
 import { TributaryError, errorMessage } from '../errors.js'
-import type { ClickHouse, ClickHouseConnectionOptions, JsonObject, JsonPrimitive, TableSpec } from '../plugin-api.js'
+import type { ClickHouse, ClickHouseConnectionOptions, JsonObject, JsonPrimitive, TableSpec , ClickHouseCapabilities} from '../plugin-api.js'
 import { ClickHouseFailure, toClickHouseFailure } from './errors.js'
 import { quoteTable, validateIdentifier } from './identifiers.js'
 import { normalizeRows, type ColumnMeta } from './rows.js'
 import { trimStatement } from './statement.js'
 import { ensureTable } from './table.js'
+import { capabilitiesOf } from './capabilities.js'
 
 /**
  * Server mode: @clickhouse/client over HTTP(S). Uses only what ClickHouse 18.16 understands
@@ -141,6 +142,13 @@ class Server implements ClickHouse {
 
   ensureTable(spec: TableSpec): Promise<Record<string, string>> {
     return ensureTable(this, spec)
+  }
+
+
+  capabilities(table?: string): Promise<ClickHouseCapabilities> {
+
+    return capabilitiesOf(this, table)
+
   }
 
   async close(): Promise<void> {

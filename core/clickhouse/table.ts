@@ -9,10 +9,7 @@ import { identifierLiteral, parseTableName, quoteIdentifier, quoteTable, type Ta
  * create the table when it is missing; `orderBy` (column names) is its sorting key, `tuple()`
  * when empty.
  */
-export interface EnsureTableOptions extends TableSpec {
-  /** `non_replicated_deduplication_window` of a created table, where the server has it (not 18.16). */
-  dedupWindow?: number
-}
+export type EnsureTableOptions = TableSpec
 
 /**
  * Makes sure the table exists and matches what the sink writes, before the first insert: a
@@ -29,7 +26,7 @@ export async function ensureTable(ch: ClickHouse, opts: EnsureTableOptions): Pro
         hint: 'add `columns` to the clickhouse sink to create it, or create the table',
       })
     }
-    await ch.command(await createTableSql(ch, name, columns, opts))
+    await ch.command(await createTableSql(ch, name, { ...columns, ...opts.internalColumns }, opts))
     actual = await readColumns(ch, name)
     if (actual === undefined) throw new TributaryError('E_CLICKHOUSE', `table "${opts.table}" was created but cannot be found`, { hint: 'check the database name and the user’s rights' })
   }

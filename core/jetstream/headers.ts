@@ -12,6 +12,8 @@ export const H = {
   tries: 'Trib-Tries',
   originSubject: 'Trib-Origin-Subject',
   time: 'Trib-Time',
+  // A redriven dead record: the DLQ sequence it came from (replay skips such copies of records it reprocesses)
+  redriveOf: 'Trib-Redrive-Of',
 } as const
 
 /** Header values are one line of ASCII-safe text; reasons can carry anything. */

@@ -87,6 +87,7 @@ export async function loadPipelineFromText(text: string, file: string, registry:
     transforms: withIds.filter((s) => s.kind === 'transform'),
     sinks: withIds.filter((s) => s.kind === 'sink'),
     retention: retention!,
+    delivery: { maxDeliver: (doc.delivery as { maxDeliver: number }).maxDeliver, ackWaitMs: durationMs((doc.delivery as { ackWait: unknown }).ackWait)! },
     replicas: doc.replicas as number,
     ...(doc.nats ? { nats: normalizeNats(doc.nats as RawNats, baseDir) } : {}),
     secrets: resolved.secrets,

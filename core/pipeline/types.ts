@@ -37,6 +37,12 @@ export interface RetentionSpec {
   duplicateWindowMs: number
 }
 
+export interface DeliverySpec {
+  /** Deliveries of a failing input before it goes to the DLQ. */
+  maxDeliver: number
+  ackWaitMs: number
+}
+
 export interface PipelineSpec {
   name: string
   /** Absolute path of the pipeline file ('' when built in memory). */
@@ -46,6 +52,7 @@ export interface PipelineSpec {
   transforms: StageSpec[]
   sinks: StageSpec[]
   retention: RetentionSpec
+  delivery: DeliverySpec
   /** Stream replicas (1 by default). */
   replicas: number
   nats?: NatsConnectionConfig

@@ -1,9 +1,11 @@
 import type { KV } from '@nats-io/kv'
+import type { NatsConnection } from '@nats-io/nats-core'
 import type { ClickHouse, ClickHouseConnectionOptions, JsonValue, PluginContext, SourceContext } from '../plugin-api.js'
 import type { PipelineSpec, StageSpec } from '../pipeline/types.js'
 import type { Logger } from '../log/logger.js'
 import { celCompiler } from '../expr/cel.js'
 import { stageState } from '../jetstream/kv-state.js'
+import { pluginNats } from './plugin-nats.js'
 
 export interface ContextDeps {
   spec: PipelineSpec
@@ -11,6 +13,8 @@ export interface ContextDeps {
   logger: Logger
   signal: AbortSignal
   openClickHouse(opts: ClickHouseConnectionOptions): Promise<ClickHouse>
+  /** The pipeline's own connection, lent to plugins through `ctx.nats()`. */
+  nc: NatsConnection
 }
 
 /** The typed context a plugin sees: its validated config and the few services it may use. */
@@ -25,6 +29,7 @@ export function pluginContext(deps: ContextDeps, stage: StageSpec): PluginContex
     state: stageState(deps.kv, stage.id),
     expressions: celCompiler,
     clickhouse: (opts) => deps.openClickHouse(opts ?? {}),
+    nats: (opts) => pluginNats(deps.nc, opts, `tributary:${deps.spec.name}:${stage.id}`),
   }
 }
 

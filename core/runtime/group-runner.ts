@@ -1,6 +1,6 @@
 import type { JsMsg } from '@nats-io/jetstream'
 import { headers } from '@nats-io/nats-core'
-import { isRejection, type JsonObject, type SinkWriter, type TransformProcessor } from '../plugin-api.js'
+import { isRejection, type JsonObject, type SinkWriter, type TransformProcessor, type TransformResult } from '../plugin-api.js'
 import type { StageSpec } from '../pipeline/types.js'
 import type { JetStreamPublisher, OutMessage } from '../jetstream/publisher.js'
 import type { BatchFetcher } from '../jetstream/consumer.js'
@@ -31,6 +31,10 @@ export interface GroupDeps {
   signal: AbortSignal
   /** Write attempts before the group gives up and stops (inputs stay unacked: nothing lost). */
   maxWriteAttempts?: number
+  /** Deliveries of an input that keeps failing in a transform before it goes to the DLQ. */
+  maxDeliver: number
+  /** The consumer's ack wait: held inputs get in-progress acks while a write is retried. */
+  ackWaitMs: number
 }
 
 interface Output {
@@ -56,7 +60,9 @@ export class GroupRunner {
   private processed = 0
   private readonly sinks: SinkBuffer[]
   private readonly maxHeld: number
-  private stopRequested = false
+  /** Inputs to redeliver later (nak with this delay) instead of acking: a transform failed on them. */
+  private readonly naks = new Map<JsMsg, number>()
+  private readonly failures = new Map<JsMsg, string>()
 
   constructor(
     readonly group: StageGroup,
@@ -80,8 +86,40 @@ export class GroupRunner {
 
   /** Stop after what has been fetched is processed, flushed and acked (drain). */
   requestStop(): void {
-    this.stopRequested = true
     this.deps.fetcher.stop()
+  }
+
+  /**
+   * Runs a transform over the batch. When it throws, each record is tried alone so one bad
+   * record does not fail its neighbours; the inputs whose records fail are redelivered later
+   * (nak with back-off) and go to the DLQ after `maxDeliver` deliveries.
+   */
+  private async runTransform(t: { spec: StageSpec; proc: TransformProcessor }, records: JsonObject[], outs: Output[], failed: Set<JsMsg>): Promise<TransformResult[]> {
+    const check = (results: TransformResult[], n: number): TransformResult[] => {
+      if (!Array.isArray(results) || results.length !== n) {
+        throw new TributaryError('E_PLUGIN', `plugin "${t.spec.use}" (transform, stage ${t.spec.id}) returned ${Array.isArray(results) ? results.length : typeof results} results for ${n} records`, {
+          hint: 'process() must return exactly one result per input record (a record, an array, null, or reject())',
+        })
+      }
+      return results
+    }
+    try {
+      return check(await callHook(t.spec, 'process', () => t.proc.process(records)), records.length)
+    } catch (err) {
+      if (err instanceof TributaryError && err.code === 'E_PLUGIN' && err.message.includes('results for')) throw err
+      this.deps.logger.warn({ stage: t.spec.id, records: records.length, err: errorMessage(err) }, 'transform failed on a batch; isolating the failing records')
+      const results: TransformResult[] = new Array(records.length).fill(null)
+      for (let i = 0; i < records.length; i++) {
+        if (failed.has(outs[i]!.origin)) continue
+        try {
+          results[i] = check(await callHook(t.spec, 'process', () => t.proc.process([records[i]!])), 1)[0]!
+        } catch (e) {
+          failed.add(outs[i]!.origin)
+          this.failures.set(outs[i]!.origin, errorMessage(e))
+        }
+      }
+      return results
+    }
   }
 
   async run(): Promise<void> {
@@ -126,20 +164,16 @@ export class GroupRunner {
     }
     this.stats.in += msgs.length
 
+    const failed = new Set<JsMsg>()
     for (const t of this.transforms) {
       if (records.length === 0) break
-      const results = await callHook(t.spec, 'process', () => t.proc.process(records))
-      if (!Array.isArray(results) || results.length !== records.length) {
-        throw new TributaryError('E_PLUGIN', `plugin "${t.spec.use}" (transform, stage ${t.spec.id}) returned ${Array.isArray(results) ? results.length : typeof results} results for ${records.length} records`, {
-          hint: 'process() must return exactly one result per input record (a record, an array, null, or reject())',
-        })
-      }
+      const results = await this.runTransform(t, records, outs, failed)
       const nextRecords: JsonObject[] = []
       const nextOuts: Output[] = []
       for (let i = 0; i < results.length; i++) {
         const r = results[i]
         const o = outs[i]!
-        if (r === null || r === undefined) continue
+        if (r === null || r === undefined || failed.has(o.origin)) continue
         if (isRejection(r)) {
           dead.push(this.deadLetter(o.origin, t.spec, r.reason, 'E_REJECTED', o.index))
           continue
@@ -156,6 +190,15 @@ export class GroupRunner {
       }
       records = nextRecords
       outs = nextOuts
+    }
+    if (failed.size) outs = outs.filter((o) => !failed.has(o.origin))
+    for (const m of failed) {
+      if (m.info.deliveryCount >= this.deps.maxDeliver) {
+        dead.push(this.deadLetter(m, this.group.transforms[0]!, this.failures.get(m) ?? 'failed', 'E_MAX_DELIVER'))
+      } else {
+        this.naks.set(m, backoffDelay(m.info.deliveryCount - 1, 1000))
+      }
+      this.failures.delete(m)
     }
 
     if (this.group.outputSubject) {
@@ -174,7 +217,7 @@ export class GroupRunner {
           }
           if (!pass) continue
         }
-        s.add(o.record, recordId(o), o.origin, o.size)
+        s.add(o.record, recordId(o), o.origin, o.size, o.origin.info.deliveryCount > 1)
       }
     }
     if (dead.length) await this.deps.publisher.publishBatch(dead)
@@ -197,9 +240,10 @@ export class GroupRunner {
     const coveredAfter = this.processed
     const batch = s.take()
     const maxAttempts = this.deps.maxWriteAttempts ?? 8
+    let lastProgress = Date.now()
     for (let attempt = 0; ; attempt++) {
       try {
-        const res = await callHook(s.spec, 'write', () => s.writer.write({ records: batch.records, ids: batch.ids }))
+        const res = await callHook(s.spec, 'write', () => s.writer.write({ records: batch.records, ids: batch.ids, redelivered: batch.redelivered }))
         if (res?.rejected?.length) {
           const dead = res.rejected.map((r) => this.deadLetter(batch.origins[r.index]!, s.spec, r.reason, 'E_REJECTED'))
           await this.deps.publisher.publishBatch(dead)
@@ -207,11 +251,17 @@ export class GroupRunner {
         }
         break
       } catch (err) {
-        const notConnected = (err as { code?: string }).code === 'E_NOT_CONNECTED'
-        if ((!notConnected && attempt + 1 >= maxAttempts) || this.deps.signal.aborted) throw err
+        // Unreachable peers (ClickHouse down, NATS gone) are waited out; other errors get a few tries.
+        const transient = (err as { code?: string }).code === 'E_NOT_CONNECTED' || (err as { unavailable?: boolean }).unavailable === true
+        if ((!transient && attempt + 1 >= maxAttempts) || this.deps.signal.aborted) throw err
         const delay = backoffDelay(attempt)
         this.deps.logger.warn({ stage: s.spec.id, attempt: attempt + 1, retryInMs: delay, err: errorMessage(err) }, 'sink write failed; retrying')
-        await sleep(delay)
+        await sleep(delay, this.deps.signal)
+        if (Date.now() - lastProgress > this.deps.ackWaitMs / 3) {
+          // Keep held inputs from being redelivered to another process while we retry.
+          for (const m of this.held) m.working()
+          lastProgress = Date.now()
+        }
       }
     }
     s.covered = coveredAfter
@@ -224,7 +274,15 @@ export class GroupRunner {
     // One splice per flush: shift() per message is quadratic on 20k held inputs.
     const n = Math.min(this.held.length, upTo - this.heldBase + 1)
     if (n <= 0) return
-    for (let i = 0; i < n; i++) this.held[i]!.ack()
+    for (let i = 0; i < n; i++) {
+      const m = this.held[i]!
+      const delay = this.naks.get(m)
+      if (delay === undefined) m.ack()
+      else {
+        this.naks.delete(m)
+        m.nak(delay)
+      }
+    }
     this.held.splice(0, n)
     this.heldBase += n
     this.stats.acked += n

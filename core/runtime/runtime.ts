@@ -55,6 +55,8 @@ async function loadDef<T>(registry: PluginRegistry, stage: StageSpec): Promise<T
 
 export async function createRuntime(spec: PipelineSpec, deps: RuntimeDeps, opts: RuntimeOptions = {}): Promise<Runtime> {
   const fetchBatch = opts.fetchBatch ?? 1000
+  const ackWaitMs = opts.ackWaitMs ?? spec.delivery.ackWaitMs
+  const maxDeliver = opts.maxDeliver ?? spec.delivery.maxDeliver
   const js = jetstream(deps.nc)
   const jsm: JetStreamManager = await jetstreamManager(deps.nc)
   const stateful = (s: StageSpec): boolean => deps.registry.get(s.kind, s.use)?.manifest.stateful === true
@@ -64,7 +66,7 @@ export async function createRuntime(spec: PipelineSpec, deps: RuntimeDeps, opts:
   const kv = await openStateBucket(js, spec.name, spec.replicas)
   const epoch = await readEpoch(kv)
   const abort = new AbortController()
-  const ctxDeps: ContextDeps = { spec, kv, logger: deps.logger, signal: abort.signal, openClickHouse: deps.openClickHouse }
+  const ctxDeps: ContextDeps = { spec, kv, logger: deps.logger, signal: abort.signal, openClickHouse: deps.openClickHouse, nc: deps.nc }
   const publisher = createPublisher(deps.nc)
 
   // Open every plugin before any data moves: a bad config or unreachable sink fails fast.
@@ -92,11 +94,12 @@ export async function createRuntime(spec: PipelineSpec, deps: RuntimeDeps, opts:
         name: g.consumer,
         filterSubject: g.inputSubject,
         maxAckPending: GroupRunner.maxAckPendingFor(maxRows, fetchBatch),
-        ackWaitMs: opts.ackWaitMs ?? 60_000,
-        maxDeliver: opts.maxDeliver ?? -1,
+        ackWaitMs,
+        // Tributary counts deliveries itself and dead-letters at maxDeliver; the server never gives up.
+        maxDeliver: -1,
       })
       const fetcher = createBatchFetcher(js, stream, g.consumer, { batch: fetchBatch, expiresMs: 1000 })
-      runners.push(new GroupRunner(g, transforms, sinks, { pipeline: spec.name, epoch, publisher, fetcher, logger: deps.logger, signal: abort.signal }))
+      runners.push(new GroupRunner(g, transforms, sinks, { pipeline: spec.name, epoch, publisher, fetcher, logger: deps.logger, signal: abort.signal, maxDeliver, ackWaitMs }))
     }
   } catch (err) {
     for (const c of closers.reverse()) await c().catch(() => undefined)

@@ -15,6 +15,8 @@ export class SinkBuffer {
   origins: JsMsg[] = []
   bytes = 0
   firstAt = 0
+  /** Some inputs in the buffer were delivered before: the sink must check what is already written. */
+  redelivered = false
   covered = 0
   readonly batching: SinkBatching
 
@@ -26,8 +28,9 @@ export class SinkBuffer {
     this.batching = writer.batching ?? DEFAULT_BATCHING
   }
 
-  add(record: JsonObject, id: string, origin: JsMsg, size: number): void {
+  add(record: JsonObject, id: string, origin: JsMsg, size: number, redelivered = false): void {
     if (this.records.length === 0) this.firstAt = Date.now()
+    if (redelivered) this.redelivered = true
     this.records.push(record)
     this.ids.push(id)
     this.origins.push(origin)
@@ -49,8 +52,9 @@ export class SinkBuffer {
     return this.empty ? Infinity : Math.max(0, this.firstAt + this.batching.maxWaitMs - now)
   }
 
-  take(): { records: JsonObject[]; ids: string[]; origins: JsMsg[] } {
-    const out = { records: this.records, ids: this.ids, origins: this.origins }
+  take(): { records: JsonObject[]; ids: string[]; origins: JsMsg[]; redelivered: boolean } {
+    const out = { records: this.records, ids: this.ids, origins: this.origins, redelivered: this.redelivered }
+    this.redelivered = false
     this.records = []
     this.ids = []
     this.origins = []

@@ -1,4 +1,8 @@
-import { defineSink, parseDuration } from '../../core/plugin-api.js'
+import { createHash } from 'node:crypto'
+import { defineSink, parseDuration, type JsonObject } from '../../core/plugin-api.js'
+import { decideGuarantee } from './guarantee.js'
+import { presentOrigins } from './origins.js'
+import { insertIsolating } from './insert.js'
 
 interface ClickHouseSinkConfig {
   table: string
@@ -8,26 +12,59 @@ interface ClickHouseSinkConfig {
   user?: string
   password?: string
   database?: string
+  exactlyOnce: boolean
+  originColumn: string
+  dedupWindow: number
   batch: { rows: number; bytes: number; maxWait: string }
 }
+
+const quote = (name: string): string => name.split('.').map((p) => `\`${p}\``).join('.')
 
 export default defineSink<ClickHouseSinkConfig>({
   async open(ctx) {
     const cfg = ctx.config
     const ch = await ctx.clickhouse({ url: cfg.url, user: cfg.user, password: cfg.password, database: cfg.database })
+    let guarantee
     try {
       // Checked before the first insert: a mismatch is one clear error, not a DLQ flood.
-      const columns = await ch.ensureTable({ table: cfg.table, columns: cfg.columns, orderBy: cfg.orderBy })
-      ctx.logger.info({ table: cfg.table, mode: ch.mode, columns: Object.keys(columns).length }, 'clickhouse sink ready')
+      const caps = await ch.capabilities()
+      const columns = await ch.ensureTable({
+        table: cfg.table,
+        columns: cfg.columns,
+        orderBy: cfg.orderBy,
+        internalColumns: cfg.exactlyOnce ? { [cfg.originColumn]: 'String' } : undefined,
+        dedupWindow: caps.dedupWindows ? cfg.dedupWindow : undefined,
+      })
+      guarantee = decideGuarantee(cfg.table, columns, cfg.exactlyOnce ? cfg.originColumn : undefined, await ch.capabilities(cfg.table))
+      ctx.logger.info({ table: cfg.table, mode: ch.mode, guarantee: guarantee.originColumn ? 'exactly-once' : guarantee.tokens ? 'exactly-once (whole batches)' : 'at-least-once' }, guarantee.statement)
     } catch (err) {
       await ch.close()
       throw err
     }
+    const g = guarantee
+    const table = quote(cfg.table)
+    const originCol = g.originColumn ? quote(g.originColumn) : undefined
+    const settingsFor = (ids: readonly string[]) => (part: number[]): Record<string, string | number> => {
+      const s: Record<string, string | number> = { input_format_skip_unknown_fields: 1 }
+      // Deterministic per batch content: the same batch sent again is dropped by the table's window.
+      if (g.tokens) s.insert_deduplication_token = createHash('sha256').update(part.map((i) => ids[i]).join('\n')).digest('hex')
+      return s
+    }
     return {
       batching: { rows: cfg.batch.rows, bytes: cfg.batch.bytes, maxWaitMs: parseDuration(cfg.batch.maxWait) },
       async write(batch) {
-        // Fields that are not columns are skipped rather than failing the batch.
-        await ch.insert(cfg.table, batch.records, { settings: { input_format_skip_unknown_fields: 1 } })
+        let indexes = batch.records.map((_, i) => i)
+        if (originCol && batch.redelivered) {
+          const present = await presentOrigins(ch, table, originCol, batch.ids)
+          if (present.size) indexes = indexes.filter((i) => !present.has(batch.ids[i]!))
+          if (present.size) ctx.logger.info({ table: cfg.table, skipped: present.size }, 'redelivered batch: skipped rows already in the table')
+        }
+        if (indexes.length === 0) return
+        const rows: JsonObject[] = g.originColumn
+          ? indexes.map((i) => ({ ...batch.records[i]!, [g.originColumn!]: batch.ids[i]! }))
+          : indexes.map((i) => batch.records[i]!)
+        const rejected = await insertIsolating(ch, cfg.table, rows, indexes, settingsFor(batch.ids))
+        return rejected.length ? { rejected } : undefined
       },
       close: () => ch.close(),
     }

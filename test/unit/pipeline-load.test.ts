@@ -56,6 +56,7 @@ describe('loadPipeline: a valid file', () => {
       baseDir: dir,
       transforms: [],
       retention: { maxAgeMs: 7 * 86_400_000, maxBytes: 1024 ** 3, duplicateWindowMs: 120_000 },
+      delivery: { maxDeliver: 5, ackWaitMs: 60_000 },
       replicas: 1,
       secrets: [],
     })

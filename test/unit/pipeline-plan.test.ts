@@ -11,6 +11,7 @@ const spec: PipelineSpec = {
   transforms: [stage('filter', 'transform')],
   sinks: [stage('clickhouse', 'sink')],
   retention: { maxAgeMs: 7 * 86_400_000, maxBytes: 1024 ** 3, duplicateWindowMs: 120_000 },
+  delivery: { maxDeliver: 5, ackWaitMs: 60_000 },
   replicas: 1,
   secrets: [],
 }

@@ -11,6 +11,7 @@ const spec = (transforms: StageSpec[], sinks: StageSpec[]): PipelineSpec => ({
   transforms,
   sinks,
   retention: { maxAgeMs: 0, maxBytes: 1 << 30, duplicateWindowMs: 120_000 },
+  delivery: { maxDeliver: 5, ackWaitMs: 60_000 },
   replicas: 1,
   secrets: [],
 })
