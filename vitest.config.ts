@@ -25,6 +25,18 @@ export default defineConfig({
           fileParallelism: true,
         },
       },
+      {
+        test: {
+          // kill -9 loops and server restarts; repeat counts from TRIB_FAULT_REPEATS (default 2).
+          name: 'faults',
+          include: ['test/faults/**/*.test.ts'],
+          sequence: { groupOrder: 3 },
+          testTimeout: 600_000,
+          hookTimeout: 120_000,
+          maxWorkers: 1,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 })

@@ -35,6 +35,8 @@ export interface GroupDeps {
   maxDeliver: number
   /** The consumer's ack wait: held inputs get in-progress acks while a write is retried. */
   ackWaitMs: number
+  /** Replay: sink idempotency keys carry this epoch, so reprocessed records are not taken for the first pass. */
+  idEpoch?: number
 }
 
 interface Output {
@@ -127,7 +129,14 @@ export class GroupRunner {
     for (;;) {
       nextBatch ??= this.deps.fetcher.next()
       const wait = Math.min(...this.sinks.map((s) => s.msUntilDue(Date.now())))
-      const got = wait === Infinity ? await nextBatch : await Promise.race([nextBatch, sleep(wait).then(() => 'timer' as const)])
+      let got: JsMsg[] | undefined | 'timer'
+      if (wait === Infinity) got = await nextBatch
+      else {
+        // The timer is cancelled once the race is decided, so a drained process can exit at once.
+        const timer = new AbortController()
+        got = await Promise.race([nextBatch, sleep(wait, timer.signal).then(() => 'timer' as const)])
+        timer.abort()
+      }
       if (got === 'timer') {
         await this.flushDue(false)
         continue
@@ -217,7 +226,7 @@ export class GroupRunner {
           }
           if (!pass) continue
         }
-        s.add(o.record, recordId(o), o.origin, o.size, o.origin.info.deliveryCount > 1)
+        s.add(o.record, this.recordId(o), o.origin, o.size, o.origin.info.deliveryCount > 1)
       }
     }
     if (dead.length) await this.deps.publisher.publishBatch(dead)
@@ -292,6 +301,12 @@ export class GroupRunner {
     const h = headers()
     h.set(H.msgId, messageId(this.deps.pipeline, this.group.id, this.deps.epoch, o.origin.seq, o.index))
     return { subject: this.group.outputSubject!, data: encoder.encode(JSON.stringify(o.record)), headers: h }
+  }
+
+  /** A replay keys records by its own epoch and the input's stream sequence (unique, unlike re-read source offsets). */
+  private recordId(o: Output): string {
+    const e = this.deps.idEpoch
+    return e === undefined ? recordId(o) : messageId(this.deps.pipeline, this.group.id, e, o.origin.seq, o.index)
   }
 
   private deadLetter(m: JsMsg, stage: StageSpec, reason: string, code: string, index?: number): OutMessage {
