@@ -54,29 +54,50 @@ export interface BatchFetcher {
  * A background loop drains each fetch's iterator promptly into a small queue, so a long
  * processing step never leaves an iterator unread (which fails with "heartbeats missed").
  */
-export function createBatchFetcher(js: JetStreamClient, stream: string, durable: string, opts: { batch: number; expiresMs: number; prefetch?: number }): BatchFetcher {
+export function createBatchFetcher(
+  js: JetStreamClient,
+  stream: string,
+  durable: string,
+  opts: { batch: number; expiresMs: number; prefetch?: number; onError?: (err: unknown, attempt: number) => void },
+): BatchFetcher {
   const queue: JsMsg[][] = []
   const prefetch = opts.prefetch ?? 1
   let stopped = false
   let failure: unknown
   let notifyConsumer: (() => void) | undefined
   let notifyProducer: (() => void) | undefined
+  const wakeConsumer = (): void => {
+    const f = notifyConsumer
+    notifyConsumer = undefined
+    f?.()
+  }
 
   const loop = async (): Promise<void> => {
-    const consumer = await js.consumers.get(stream, durable)
+    let attempt = 0
     while (!stopped) {
-      while (queue.length > prefetch && !stopped) await new Promise<void>((r) => (notifyProducer = r))
-      if (stopped) break
-      const batch: JsMsg[] = []
-      const iter = await consumer.fetch({ max_messages: opts.batch, expires: opts.expiresMs })
-      for await (const m of iter) batch.push(m)
-      queue.push(batch)
-      notifyConsumer?.()
+      try {
+        const consumer = await js.consumers.get(stream, durable)
+        while (!stopped) {
+          while (queue.length > prefetch && !stopped) await new Promise<void>((r) => (notifyProducer = r))
+          if (stopped) break
+          const batch: JsMsg[] = []
+          const iter = await consumer.fetch({ max_messages: opts.batch, expires: opts.expiresMs })
+          for await (const m of iter) batch.push(m)
+          queue.push(batch)
+          attempt = 0
+          wakeConsumer()
+        }
+      } catch (err) {
+        // A restarting or unreachable server: wait and fetch again; the consumer keeps its place.
+        if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound) throw err
+        opts.onError?.(err, attempt)
+        await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** Math.min(attempt++, 5))))
+      }
     }
   }
   const running = loop().catch((err: unknown) => {
     failure = err
-    notifyConsumer?.()
+    wakeConsumer()
   })
 
   return {
@@ -94,7 +115,7 @@ export function createBatchFetcher(js: JetStreamClient, stream: string, durable:
     },
     stop() {
       stopped = true
-      notifyConsumer?.()
+      wakeConsumer()
       notifyProducer?.()
       void running
     },

@@ -31,6 +31,7 @@ export interface PublisherOptions {
 }
 
 interface Pending {
+  noResponders?: number
   batch: BatchState
   index: number
   msg: OutMessage
@@ -46,6 +47,9 @@ interface BatchState {
   reject(e: Error): void
   failed: boolean
 }
+
+/** ~60 s of "no responders" (JetStream reloading after a restart) before a publish fails. */
+const NO_RESPONDER_RETRIES = 40
 
 /** JetStream API errors that mean "the stream is full, try later" (discard: new). */
 const FULL_ERR_CODES = new Set([10047, 10077, 10078])
@@ -93,6 +97,13 @@ export function createPublisher(nc: NatsConnection, opts: PublisherOptions = {})
       pending.delete(t)
       const b = p.batch
       if (m.headers && m.headers.code === 503) {
+        // No responders: JetStream is restarting (streams reload after a server restart), or the
+        // stream is gone. Retry for a while with the same id; then say so.
+        p.noResponders = (p.noResponders ?? 0) + 1
+        if (p.noResponders <= NO_RESPONDER_RETRIES && !closed) {
+          setTimeout(() => (closed ? fail(b, closedError()) : send(p)), Math.min(2000, 100 * p.noResponders)).unref?.()
+          return
+        }
         fail(b, new TributaryError('E_NATS', `no JetStream stream captures subject ${p.msg.subject}`, { hint: 'the pipeline stream is missing: run the pipeline again to create it' }))
         wake()
         return

@@ -1,6 +1,6 @@
 import { open, readFile, stat, unlink } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { TributaryError } from '../errors.js'
+import { TributaryError, type ErrorCode } from '../errors.js'
 import { isAlive } from './process.js'
 
 export interface FileLockOptions {
@@ -8,6 +8,10 @@ export interface FileLockOptions {
   timeoutMs?: number
   /** A lock older than this is stale even if its pid looks alive (pid reuse). Keep it above the longest critical section. */
   staleMs?: number
+  /** What a timeout error says to do (default: about the local nats-server, the first user of this lock). */
+  hint?: string
+  /** Code of the errors thrown (default E_NATS_SERVER). */
+  code?: ErrorCode
 }
 
 /**
@@ -20,12 +24,12 @@ export async function withFileLock<T>(file: string, fn: () => Promise<T>, opts: 
   const staleMs = opts.staleMs ?? 60_000
   const deadline = Date.now() + timeoutMs
   for (let wait = 10; ; wait = Math.min(wait * 2, 200)) {
-    if (await tryCreate(file)) break
+    if (await tryCreate(file, opts.code ?? 'E_NATS_SERVER')) break
     if (await removeIfStale(file, staleMs)) continue
     if (Date.now() >= deadline) {
       const holder = (await readFile(file, 'utf8').catch(() => '')).trim()
-      throw new TributaryError('E_NATS_SERVER', `timed out after ${timeoutMs} ms waiting for lock ${file} (held by pid ${holder || 'unknown'})`, {
-        hint: 'another Tributary process is starting or stopping the local nats-server; if none is running, delete the lock file',
+      throw new TributaryError(opts.code ?? 'E_NATS_SERVER', `timed out after ${timeoutMs} ms waiting for lock ${file} (held by pid ${holder || 'unknown'})`, {
+        hint: opts.hint ?? 'another Tributary process is starting or stopping the local nats-server; if none is running, delete the lock file',
       })
     }
     await sleep(wait)
@@ -37,7 +41,7 @@ export async function withFileLock<T>(file: string, fn: () => Promise<T>, opts: 
   }
 }
 
-async function tryCreate(file: string): Promise<boolean> {
+async function tryCreate(file: string, code: ErrorCode): Promise<boolean> {
   try {
     const fh = await open(file, 'wx')
     try {
@@ -48,7 +52,7 @@ async function tryCreate(file: string): Promise<boolean> {
     return true
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
-    throw new TributaryError('E_NATS_SERVER', `cannot create lock file ${file}: ${(err as Error).message}`, { hint: 'check that the Tributary home is writable', cause: err })
+    throw new TributaryError(code, `cannot create lock file ${file}: ${(err as Error).message}`, { hint: 'check that the Tributary home is writable', cause: err })
   }
 }
 

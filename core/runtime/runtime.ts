@@ -98,7 +98,11 @@ export async function createRuntime(spec: PipelineSpec, deps: RuntimeDeps, opts:
         // Tributary counts deliveries itself and dead-letters at maxDeliver; the server never gives up.
         maxDeliver: -1,
       })
-      const fetcher = createBatchFetcher(js, stream, g.consumer, { batch: fetchBatch, expiresMs: 1000 })
+      const fetcher = createBatchFetcher(js, stream, g.consumer, {
+        batch: fetchBatch,
+        expiresMs: 1000,
+        onError: (err, attempt) => deps.logger.warn({ consumer: g.consumer, attempt: attempt + 1, err: (err as Error).message }, 'fetch failed; retrying'),
+      })
       runners.push(new GroupRunner(g, transforms, sinks, { pipeline: spec.name, epoch, publisher, fetcher, logger: deps.logger, signal: abort.signal, maxDeliver, ackWaitMs }))
     }
   } catch (err) {
@@ -131,8 +135,8 @@ export async function createRuntime(spec: PipelineSpec, deps: RuntimeDeps, opts:
       for (;;) {
         if (abort.signal.aborted) return false
         if (r.idle) {
-          await deps.nc.flush()
-          const info = await getConsumer(jsm, stream, r.group.consumer)
+          // A server restart may interrupt the check: it is simply asked again.
+          const info = await deps.nc.flush().then(() => getConsumer(jsm, stream, r.group.consumer)).catch(() => undefined)
           if (info && info.num_pending === 0 && info.num_ack_pending === 0 && r.idle) break
         }
         await sleep(100, abort.signal)

@@ -51,7 +51,19 @@ export async function runSource(deps: ContextDeps & { epoch: number; subject: st
     stats.published += f.n
     stats.dead += f.dead
     stats.duplicates += r.duplicates
-    if (f.checkpoint !== undefined) await state.put(POSITION_KEY, f.checkpoint)
+    if (f.checkpoint !== undefined) await saveCheckpoint(f.checkpoint)
+  }
+  // Positions are saved until they stick: a NATS restart must not stop the source.
+  const saveCheckpoint = async (cp: JsonValue): Promise<void> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await state.put(POSITION_KEY, cp)
+      } catch (err) {
+        if (attempt >= 40) throw err
+        deps.logger.warn({ stage: stage.id, attempt: attempt + 1, err: (err as Error).message }, 'saving the source position failed; retrying')
+        await sleep(backoffDelay(attempt, 250, 5000))
+      }
+    }
   }
   const aborted = new Promise<undefined>((resolve) => deps.signal.addEventListener('abort', () => resolve(undefined), { once: true }))
   let attempt = 0

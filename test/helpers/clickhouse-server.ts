@@ -18,9 +18,13 @@ export interface ClickHouseServer {
   /** With `tls: true`: the https url and the CA file that signed the server's certificate. */
   httpsUrl?: string
   caFile?: string
-  pid: number
+  readonly pid: number
   dir: string
   stop(): Promise<void>
+  /** SIGKILL, data kept (ClickHouse down until restart()). */
+  kill9(): Promise<void>
+  /** Starts it again on the same data dir and ports. */
+  restart(): Promise<void>
 }
 
 const CANDIDATES = ['/usr/bin/clickhouse-server', '/usr/sbin/clickhouse-server', '/usr/local/bin/clickhouse-server']
@@ -174,38 +178,61 @@ export async function startClickHouseServer(opts: { startTimeoutMs?: number; tls
   await writeFile(path.join(dir, 'config.xml'), configXml(dir, httpPort, tcpPort, interserverPort, tls))
   await writeFile(path.join(dir, 'users.xml'), USERS_XML)
 
-  const out = openSync(path.join(dir, 'log', 'stdout.log'), 'a')
-  const child = spawn(bin, [`--config-file=${path.join(dir, 'config.xml')}`], { cwd: dir, detached: true, stdio: ['ignore', out, out] })
-  closeSync(out)
-  const pid = child.pid
-  if (pid === undefined) throw new Error(`could not start ${bin}`)
-  child.unref()
+  const url = `http://127.0.0.1:${httpPort}`
+  let pid = 0
   let exited: number | null | undefined
-  child.once('exit', (code) => (exited = code))
-
   let stopped = false
   const onExit = (): void => killGroup(pid, 'SIGKILL')
   process.on('exit', onExit)
+
+  // Spawns the server on this dir and ports and waits until it answers; used again by restart().
+  const launch = async (): Promise<void> => {
+    const out = openSync(path.join(dir, 'log', 'stdout.log'), 'a')
+    const child = spawn(bin, [`--config-file=${path.join(dir, 'config.xml')}`], { cwd: dir, detached: true, stdio: ['ignore', out, out] })
+    closeSync(out)
+    if (child.pid === undefined) throw new Error(`could not start ${bin}`)
+    pid = child.pid
+    child.unref()
+    exited = undefined
+    child.once('exit', (code) => (exited = code))
+    const deadline = Date.now() + (opts.startTimeoutMs ?? 30_000)
+    while (!(await ping(url))) {
+      if (exited !== undefined || Date.now() > deadline) {
+        const log = await readFile(path.join(dir, 'log', 'server.err.log'), 'utf8').catch(() => '')
+        const stdout = await readFile(path.join(dir, 'log', 'stdout.log'), 'utf8').catch(() => '')
+        await stop()
+        throw new Error(`clickhouse-server did not answer on ${url} (${exited !== undefined ? `exited with ${exited}` : 'timed out'}):\n${(log + stdout).slice(-2000)}`)
+      }
+      await sleep(100)
+    }
+  }
+  const kill9 = async (): Promise<void> => {
+    killGroup(pid, 'SIGKILL')
+    for (let i = 0; i < 100 && alive(pid); i++) await sleep(50)
+  }
   const stop = async (): Promise<void> => {
     if (stopped) return
     stopped = true
     // 18.16 takes ~8 s to stop on SIGTERM; its data is thrown away with the dir, so no grace.
-    killGroup(pid, 'SIGKILL')
-    for (let i = 0; i < 100 && alive(pid); i++) await sleep(50)
+    await kill9()
     process.off('exit', onExit)
     await rm(dir, { recursive: true, force: true })
   }
-
-  const url = `http://127.0.0.1:${httpPort}`
-  const deadline = Date.now() + (opts.startTimeoutMs ?? 30_000)
-  while (!(await ping(url))) {
-    if (exited !== undefined || Date.now() > deadline) {
-      const log = await readFile(path.join(dir, 'log', 'server.err.log'), 'utf8').catch(() => '')
-      const stdout = await readFile(path.join(dir, 'log', 'stdout.log'), 'utf8').catch(() => '')
-      await stop()
-      throw new Error(`clickhouse-server did not answer on ${url} (${exited !== undefined ? `exited with ${exited}` : 'timed out'}):\n${(log + stdout).slice(-2000)}`)
-    }
-    await sleep(100)
+  await launch()
+  return {
+    url,
+    httpsUrl: https?.url,
+    caFile: https?.ca,
+    get pid() {
+      return pid
+    },
+    dir,
+    stop,
+    kill9,
+    // Same data dir and ports: for fault tests that stop ClickHouse mid-stream.
+    restart: async () => {
+      await kill9()
+      await launch()
+    },
   }
-  return { url, httpsUrl: https?.url, caFile: https?.ca, pid, dir, stop }
 }

@@ -1,0 +1,77 @@
+import type { JsMsg } from '@nats-io/jetstream'
+import type { BatchFetcher } from '../jetstream/consumer.js'
+import { H } from '../jetstream/headers.js'
+
+export interface ReplayCounts {
+  /** Inputs handed to the group (first deliveries). */
+  read: number
+  /** Redrive copies left out because their original is replayed too. */
+  skipped: number
+}
+
+export interface BoundedFetcher extends BatchFetcher {
+  readonly counts: ReplayCounts
+  /** True once every input up to the end was read and settled. */
+  readonly caughtUp: boolean
+}
+
+export interface BoundedFetcherOptions {
+  startSeq: number
+  endSeq: number
+  /**
+   * Asked when there is nothing new to hand over: true when nothing at or before the end is
+   * outstanding (every input acked, none waiting for a retry) — the replay is then caught up.
+   */
+  settled(endSeen: boolean): Promise<boolean>
+}
+
+/**
+ * A replay's fetcher: the durable's batches up to the replay's finite end. Messages after the
+ * end belong to the live pipeline and are acked away; copies that `dlq replay` put back are
+ * skipped when their original is in the replayed range (the original is reprocessed itself, so
+ * the copy would count it twice). Ends (undefined) once caught up, so the group drains.
+ */
+export function boundedFetcher(inner: BatchFetcher, opts: BoundedFetcherOptions): BoundedFetcher {
+  const counts: ReplayCounts = { read: 0, skipped: 0 }
+  let endSeen = false
+  let caughtUp = false
+
+  const redundantCopy = (m: JsMsg): boolean => {
+    if (!m.headers?.has(H.redriveOf)) return false
+    const origin = Number(m.headers.get(H.originSeq))
+    return Number.isInteger(origin) && origin > 0 && origin >= opts.startSeq
+  }
+
+  return {
+    counts,
+    get caughtUp() {
+      return caughtUp
+    },
+    async next() {
+      if (caughtUp) return undefined
+      const batch = await inner.next()
+      if (batch === undefined) return undefined
+      const out: JsMsg[] = []
+      for (const m of batch) {
+        if (m.seq >= opts.endSeq) endSeen = true
+        const first = m.info.deliveryCount === 1
+        if (m.seq > opts.endSeq || redundantCopy(m)) {
+          if (first && m.seq <= opts.endSeq) counts.skipped++
+          m.ack()
+          continue
+        }
+        if (first) counts.read++
+        out.push(m)
+      }
+      if (out.length === 0 && (endSeen || batch.length === 0) && (await opts.settled(endSeen))) {
+        caughtUp = true
+        inner.stop()
+        return undefined
+      }
+      return out
+    },
+    stop() {
+      inner.stop()
+    },
+  }
+}

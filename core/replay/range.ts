@@ -1,0 +1,77 @@
+import { AckPolicy, DeliverPolicy, jetstream, type JetStreamManager, type MsgRequest, type NextMsgRequest } from '@nats-io/jetstream'
+import { nanos, type NatsConnection } from '@nats-io/nats-core'
+import { TributaryError } from '../errors.js'
+
+/** The stream sequences a replay reads on the source subject, both ends included. */
+export interface ReplayRange {
+  startSeq: number
+  /** Last message on the source subject when the replay started: its finite end. */
+  endSeq: number
+  /** First sequence the stream still keeps (retention). */
+  firstRetained: number
+}
+
+/**
+ * Where a replay starts and ends: `fromSeq`, or the first message at or after `since`, or the
+ * oldest retained; up to the source subject's last message now. Asking for history the stream
+ * no longer keeps is an error naming what it keeps. Undefined when there is nothing to replay.
+ */
+export async function resolveRange(nc: NatsConnection, jsm: JetStreamManager, stream: string, subject: string, opts: { fromSeq?: number; since?: Date }): Promise<ReplayRange | undefined> {
+  const info = await jsm.streams.info(stream)
+  const firstRetained = info.state.first_seq
+  const last = await jsm.streams.getMessage(stream, { last_by_subj: subject })
+  if (opts.fromSeq !== undefined && opts.fromSeq < firstRetained) {
+    throw new TributaryError('E_USAGE', `sequence ${opts.fromSeq} is no longer retained: stream ${stream} starts at sequence ${firstRetained}`, {
+      hint: `replay from --from-seq ${firstRetained} or later, or leave --from-seq out to replay all that is retained`,
+    })
+  }
+  // Only when something was removed: a young stream holds all there ever was since any time.
+  if (opts.since !== undefined && firstRetained > 1 && info.state.messages > 0 && opts.since.getTime() < Date.parse(info.state.first_ts)) {
+    throw new TributaryError('E_USAGE', `history since ${opts.since.toISOString()} is no longer retained: stream ${stream} starts at ${info.state.first_ts} (sequence ${firstRetained})`, {
+      hint: `replay --since ${info.state.first_ts} or later, or leave --since out to replay all that is retained`,
+    })
+  }
+  if (!last) return undefined
+  let startSeq = opts.fromSeq ?? firstRetained
+  if (opts.since !== undefined) {
+    const at = await firstSeqAtOrAfter(nc, jsm, stream, subject, opts.since)
+    if (at === undefined) return undefined
+    startSeq = at
+  }
+  if (startSeq > last.seq) return undefined
+  return { startSeq, endSeq: last.seq, firstRetained }
+}
+
+/**
+ * The first message on `subject` stored at or after `time`. The server's message get takes no
+ * start time on 2.9 ("bad request"), and ordered consumers from a start time cannot recover
+ * there (FACTS): a throwaway consumer from that time, read for one message, gives the sequence.
+ */
+async function firstSeqAtOrAfter(nc: NatsConnection, jsm: JetStreamManager, stream: string, subject: string, time: Date): Promise<number | undefined> {
+  const ci = await jsm.consumers.add(stream, {
+    filter_subject: subject,
+    deliver_policy: DeliverPolicy.StartTime,
+    opt_start_time: time.toISOString(),
+    ack_policy: AckPolicy.None,
+    inactive_threshold: nanos(60_000),
+    mem_storage: true,
+  })
+  try {
+    if (ci.num_pending === 0) return undefined
+    const m = await (await jetstream(nc).consumers.get(stream, ci.name)).next({ expires: 5000 })
+    return m?.seq
+  } finally {
+    await jsm.consumers.delete(stream, ci.name).catch(() => undefined)
+  }
+}
+
+/**
+ * Sequence of the first message on `subject` after `afterSeq`, or undefined. The server (2.9
+ * included, measured) answers `next_by_subj` on a message get; the client's `MsgRequest` type
+ * lists only `seq` and `last_by_subj`, hence the widened request.
+ */
+export async function nextSeqOnSubject(jsm: JetStreamManager, stream: string, subject: string, afterSeq: number): Promise<number | undefined> {
+  const query: NextMsgRequest = { seq: afterSeq + 1, next_by_subj: subject }
+  const m = await jsm.streams.getMessage(stream, query as unknown as MsgRequest)
+  return m?.seq
+}

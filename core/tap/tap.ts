@@ -1,0 +1,34 @@
+import type { NatsConnection } from '@nats-io/nats-core'
+import type { JsonValue } from '../plugin-api.js'
+import { H } from '../jetstream/headers.js'
+import { parseRecord } from '../dlq/entry.js'
+
+export interface TappedMessage {
+  subject: string
+  /** The message id (pipeline:stage:epoch:seq), when it has one. */
+  id?: string
+  record: JsonValue
+}
+
+/**
+ * A live sample of a subject through a plain NATS subscription: it sees what is published from
+ * now on, and takes nothing from the stream or its consumers, so the flow is not disturbed.
+ * Resolves with the count after `limit` messages, or when `signal` aborts.
+ */
+export async function tapSubject(nc: NatsConnection, subject: string, opts: { limit?: number; signal?: AbortSignal; onMessage(m: TappedMessage): void }): Promise<number> {
+  const sub = nc.subscribe(subject, opts.limit ? { max: opts.limit } : {})
+  const stop = (): void => sub.unsubscribe()
+  if (opts.signal?.aborted) stop()
+  opts.signal?.addEventListener('abort', stop, { once: true })
+  let n = 0
+  try {
+    for await (const m of sub) {
+      const id = m.headers?.get(H.msgId)
+      opts.onMessage({ subject: m.subject, ...(id ? { id } : {}), record: parseRecord(m.data) })
+      n++
+    }
+  } finally {
+    opts.signal?.removeEventListener('abort', stop)
+  }
+  return n
+}

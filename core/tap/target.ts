@@ -1,0 +1,54 @@
+import { jetstream, jetstreamManager } from '@nats-io/jetstream'
+import { Kvm } from '@nats-io/kv'
+import type { NatsConnection } from '@nats-io/nats-core'
+import { TributaryError } from '../errors.js'
+import { dlqSubject, stageSubject, stateBucket, streamName } from '../jetstream/names.js'
+import { requirePipelineStream } from '../dlq/pipeline-stream.js'
+
+export interface TapTarget {
+  stage: string
+  subject: string
+  /** Messages the stream holds on that subject now: 0 hints at a fused stage (no JetStream hop). */
+  stored: number
+}
+
+const STAGE_ID = /^[a-z][a-z0-9_-]*$/
+
+/**
+ * What `tap PIPELINE [STAGE]` listens to: the stage's output subject, or without STAGE the
+ * source's, found from the stream alone (no pipeline file): the stage that keeps a source
+ * position in the pipeline's KV bucket, else the only data subject of the stream.
+ */
+export async function resolveTapTarget(nc: NatsConnection, pipeline: string, stage: string | undefined, where: string): Promise<TapTarget> {
+  const jsm = await jetstreamManager(nc)
+  await requirePipelineStream(jsm, pipeline, where)
+  const info = await jsm.streams.info(streamName(pipeline), { subjects_filter: `trib.${pipeline}.*` })
+  const counts = info.state.subjects ?? {}
+  const dataStages = Object.keys(counts).filter((s) => s !== dlqSubject(pipeline)).map((s) => s.slice(`trib.${pipeline}.`.length))
+  const at = (id: string): TapTarget => ({ stage: id, subject: id === 'dlq' ? dlqSubject(pipeline) : stageSubject(pipeline, id), stored: counts[id === 'dlq' ? dlqSubject(pipeline) : stageSubject(pipeline, id)] ?? 0 })
+  if (stage !== undefined) {
+    if (!STAGE_ID.test(stage)) throw new TributaryError('E_USAGE', `"${stage}" is not a stage id`, { hint: stagesHint(pipeline, dataStages) })
+    return at(stage)
+  }
+  const sources = await sourceStages(nc, pipeline)
+  if (sources.length === 1) return at(sources[0]!)
+  if (dataStages.length === 1) return at(dataStages[0]!)
+  throw new TributaryError('E_USAGE', `cannot tell which stage of pipeline "${pipeline}" is its source`, { hint: stagesHint(pipeline, dataStages) })
+}
+
+function stagesHint(pipeline: string, stages: string[]): string {
+  return stages.length > 0 ? `name the stage: \`tributary tap ${pipeline} <stage>\`, one of ${stages.join(', ')}` : `name the stage: \`tributary tap ${pipeline} <stage>\` (its id in the pipeline file)`
+}
+
+/** Stages with a saved source position (`<stage>.position` in the state bucket). */
+async function sourceStages(nc: NatsConnection, pipeline: string): Promise<string[]> {
+  try {
+    const kv = await new Kvm(jetstream(nc)).open(stateBucket(pipeline))
+    const ids: string[] = []
+    for await (const k of await kv.keys('*.position')) ids.push(k.slice(0, -'.position'.length))
+    return ids
+  } catch {
+    // No bucket yet (or no rights on it): fall back on the stream's subjects.
+    return []
+  }
+}
