@@ -92,6 +92,8 @@ export interface TableSpec {
   internalColumns?: Record<string, string>
   /** `non_replicated_deduplication_window` of a created table, where the server has it. */
   dedupWindow?: number
+  /** `add`: columns missing from an existing table are added (ALTER ADD COLUMN) instead of refused. */
+  evolve?: 'none' | 'add'
 }
 
 /** A NATS server other than the pipeline's own; credentials come from `${env:...}` references. */

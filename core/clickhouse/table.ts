@@ -30,6 +30,14 @@ export async function ensureTable(ch: ClickHouse, opts: EnsureTableOptions): Pro
     actual = await readColumns(ch, name)
     if (actual === undefined) throw new TributaryError('E_CLICKHOUSE', `table "${opts.table}" was created but cannot be found`, { hint: 'check the database name and the user’s rights' })
   }
+  if (columns !== undefined && opts.evolve === 'add') {
+    // Only additions: a changed type or nullability is still a mismatch the user must decide.
+    const missing = Object.entries(columns).filter(([col]) => actual![col] === undefined)
+    for (const [col, type] of missing) {
+      await ch.command(`ALTER TABLE ${quoteTable(name)} ADD COLUMN ${quoteIdentifier(col)} ${type}`)
+    }
+    if (missing.length) actual = (await readColumns(ch, name))!
+  }
   if (columns !== undefined) compare(opts.table, columns, actual)
   return Object.fromEntries(Object.entries(actual).filter(([, c]) => c.insertable).map(([n, c]) => [n, c.type]))
 }
@@ -106,6 +114,6 @@ function compare(table: string, want: Record<string, string>, actual: Record<str
   if (problems.length === 0) return
   const n = problems.length
   throw new TributaryError('E_SCHEMA_MISMATCH', `table "${table}" does not match the sink's columns (${n} ${n === 1 ? 'difference' : 'differences'}):\n${problems.map((p) => `  - ${p}`).join('\n')}`, {
-    hint: `change the sink's \`columns\` to match the table${fixes.length > 0 ? `, or alter the table: ${fixes.join('; ')}` : ''}`,
+    hint: `change the sink's \`columns\` to match the table${fixes.length > 0 ? `, or alter the table: ${fixes.join('; ')}` : ''} (\`evolve: add\` lets the sink add missing columns itself)`,
   })
 }

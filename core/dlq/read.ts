@@ -11,7 +11,7 @@ const FETCH = 1000
 /**
  * Every message still on the pipeline's DLQ subject, oldest first. Read with an ordered
  * (ephemeral, unacknowledged) consumer filtered on that subject: the pipeline's durables are
- * never touched. Stops at the last DLQ message that existed when it started.
+ * never touched.
  */
 export async function readDeadRecords(nc: NatsConnection, pipeline: string, where: string): Promise<DeadRecord[]> {
   const jsm = await jetstreamManager(nc)
@@ -19,21 +19,19 @@ export async function readDeadRecords(nc: NatsConnection, pipeline: string, wher
   if (dlqCount(info, pipeline) === 0) return []
   const stream = streamName(pipeline)
   const subject = dlqSubject(pipeline)
-  const last = await jsm.streams.getMessage(stream, { last_by_subj: subject })
-  if (!last) return []
   const consumer = await jetstream(nc).consumers.get(stream, { filter_subjects: subject, deliver_policy: DeliverPolicy.All })
   const out: DeadRecord[] = []
   try {
-    for (;;) {
+    // Until the consumer says nothing is pending (`last_by_subj` cannot tell the end on 2.9: once
+    // the subject's last message is deleted, it finds no message at all).
+    for (let end = false; !end; ) {
       let got = 0
-      let end = false
       for await (const m of await consumer.fetch({ max_messages: FETCH, expires: 2000 })) {
         got++
         out.push(toDeadRecord(m.seq, m.time, m.headers, m.data))
-        if (m.seq >= last.seq) end = true
+        if (m.info.pending === 0) end = true
       }
-      // An empty fetch: the last entry was removed meanwhile (a concurrent redrive or purge).
-      if (end || got === 0) break
+      if (got === 0) end = true
     }
   } finally {
     await consumer.delete().catch(() => undefined)

@@ -5,7 +5,7 @@ import { TributaryError } from '../errors.js'
 /** The stream sequences a replay reads on the source subject, both ends included. */
 export interface ReplayRange {
   startSeq: number
-  /** Last message on the source subject when the replay started: its finite end. */
+  /** Last sequence of the stream when the replay started: its finite end. */
   endSeq: number
   /** First sequence the stream still keeps (retention). */
   firstRetained: number
@@ -13,13 +13,15 @@ export interface ReplayRange {
 
 /**
  * Where a replay starts and ends: `fromSeq`, or the first message at or after `since`, or the
- * oldest retained; up to the source subject's last message now. Asking for history the stream
+ * oldest retained; up to the stream's last message now. Asking for history the stream
  * no longer keeps is an error naming what it keeps. Undefined when there is nothing to replay.
  */
 export async function resolveRange(nc: NatsConnection, jsm: JetStreamManager, stream: string, subject: string, opts: { fromSeq?: number; since?: Date }): Promise<ReplayRange | undefined> {
   const info = await jsm.streams.info(stream)
   const firstRetained = info.state.first_seq
-  const last = await jsm.streams.getMessage(stream, { last_by_subj: subject })
+  // The stream's last sequence, not `last_by_subj`: on 2.9 that finds nothing once the subject's
+  // last message was deleted (measured).
+  const endSeq = info.state.last_seq
   if (opts.fromSeq !== undefined && opts.fromSeq < firstRetained) {
     throw new TributaryError('E_USAGE', `sequence ${opts.fromSeq} is no longer retained: stream ${stream} starts at sequence ${firstRetained}`, {
       hint: `replay from --from-seq ${firstRetained} or later, or leave --from-seq out to replay all that is retained`,
@@ -31,15 +33,15 @@ export async function resolveRange(nc: NatsConnection, jsm: JetStreamManager, st
       hint: `replay --since ${info.state.first_ts} or later, or leave --since out to replay all that is retained`,
     })
   }
-  if (!last) return undefined
   let startSeq = opts.fromSeq ?? firstRetained
   if (opts.since !== undefined) {
     const at = await firstSeqAtOrAfter(nc, jsm, stream, subject, opts.since)
     if (at === undefined) return undefined
     startSeq = at
   }
-  if (startSeq > last.seq) return undefined
-  return { startSeq, endSeq: last.seq, firstRetained }
+  const first = await nextSeqOnSubject(jsm, stream, subject, startSeq - 1)
+  if (first === undefined || first > endSeq) return undefined
+  return { startSeq: first, endSeq, firstRetained }
 }
 
 /**

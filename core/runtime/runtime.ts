@@ -121,7 +121,7 @@ export async function createRuntime(spec: PipelineSpec, deps: RuntimeDeps, opts:
       throw err
     }),
   )
-  const sourceRun = runSource({ ...ctxDeps, epoch, subject: topology.sourceSubject, publisher }, spec.source, sourceDef, sourceStats).catch((err: unknown) => {
+  const sourceRun = runSource({ ...ctxDeps, epoch, subject: topology.sourceSubject, publisher, maxPayload: deps.nc.info?.max_payload ?? 1024 * 1024 }, spec.source, sourceDef, sourceStats).catch((err: unknown) => {
     abort.abort()
     stopGroups()
     throw err

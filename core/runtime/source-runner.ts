@@ -23,13 +23,15 @@ const encoder = new TextEncoder()
 const POSITION_KEY = 'position'
 /** Batches published and not yet acknowledged: keeps the source reading while acks come back. */
 const MAX_BATCHES_IN_FLIGHT = 4
+/** What a DLQ entry keeps of a record too large to publish. */
+const DLQ_SAMPLE_BYTES = 64 * 1024
 
 /**
  * Reads the source in batches, publishes each with deterministic message ids, and saves the
  * source's checkpoint in KV only once everything up to it is acknowledged by JetStream, so a
  * restart re-reads at most the unacknowledged tail (dropped by the duplicate window).
  */
-export async function runSource(deps: ContextDeps & { epoch: number; subject: string; publisher: JetStreamPublisher }, stage: StageSpec, def: SourceDefinition<unknown>, stats: SourceStats): Promise<void> {
+export async function runSource(deps: ContextDeps & { epoch: number; subject: string; publisher: JetStreamPublisher; maxPayload: number }, stage: StageSpec, def: SourceDefinition<unknown>, stats: SourceStats): Promise<void> {
   const state = stageState(deps.kv, stage.id)
   const checkpoint = await state.get(POSITION_KEY)
   const ctx = sourceContext(deps, stage, checkpoint)
@@ -65,6 +67,8 @@ export async function runSource(deps: ContextDeps & { epoch: number; subject: st
       }
     }
   }
+  const maxPayload = deps.maxPayload
+  const maxRecordBytes = maxPayload - 4096 // room for headers
   const aborted = new Promise<undefined>((resolve) => deps.signal.addEventListener('abort', () => resolve(undefined), { once: true }))
   let attempt = 0
   try {
@@ -84,21 +88,26 @@ export async function runSource(deps: ContextDeps & { epoch: number; subject: st
       const msgs: OutMessage[] = []
       let dead = 0
       for (const item of batch.items) {
-        if (item.error !== undefined) {
-          dead++
-          msgs.push(deadLetterMessage(deps.spec.name, deps.epoch, {
-            data: encoder.encode(item.raw ?? ''),
-            stage: stage.id,
-            plugin: stage.use,
-            reason: item.error,
-            code: 'E_RECORD',
-            tries: 1,
-            originSubject: deps.subject,
-            originSeq: item.offset,
-          }))
-        } else {
-          msgs.push(recordMessage(deps.spec.name, stage.id, deps.epoch, deps.subject, item))
+        const msg = item.error === undefined ? recordMessage(deps.spec.name, stage.id, deps.epoch, deps.subject, item) : undefined
+        if (msg && msg.data.length <= maxRecordBytes) {
+          msgs.push(msg)
+          continue
         }
+        // Unreadable, or larger than the server takes (kept truncated): set aside with the reason.
+        const reason = msg
+          ? `record of ${msg.data.length} bytes exceeds the NATS server's max_payload (${maxPayload} bytes); raise max_payload in the server config or split the record`
+          : item.error!
+        dead++
+        msgs.push(deadLetterMessage(deps.spec.name, deps.epoch, {
+          data: msg ? msg.data.subarray(0, DLQ_SAMPLE_BYTES) : encoder.encode(item.raw ?? ''),
+          stage: stage.id,
+          plugin: stage.use,
+          reason,
+          code: 'E_RECORD',
+          tries: 1,
+          originSubject: deps.subject,
+          originSeq: item.offset,
+        }))
       }
       inflight.push({ p: deps.publisher.publishBatch(msgs, { failWhenFull: batch.failWhenFull }), checkpoint: batch.checkpoint, n: msgs.length - dead, dead, batch })
       // Surface a failed publish early rather than after the window fills.

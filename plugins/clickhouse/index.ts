@@ -15,6 +15,7 @@ interface ClickHouseSinkConfig {
   exactlyOnce: boolean
   originColumn: string
   dedupWindow: number
+  evolve: 'none' | 'add'
   batch: { rows: number; bytes: number; maxWait: string }
 }
 
@@ -34,6 +35,7 @@ export default defineSink<ClickHouseSinkConfig>({
         orderBy: cfg.orderBy,
         internalColumns: cfg.exactlyOnce ? { [cfg.originColumn]: 'String' } : undefined,
         dedupWindow: caps.dedupWindows ? cfg.dedupWindow : undefined,
+        evolve: cfg.evolve,
       })
       guarantee = decideGuarantee(cfg.table, columns, cfg.exactlyOnce ? cfg.originColumn : undefined, await ch.capabilities(cfg.table))
       ctx.logger.info({ table: cfg.table, mode: ch.mode, guarantee: guarantee.originColumn ? 'exactly-once' : guarantee.tokens ? 'exactly-once (whole batches)' : 'at-least-once' }, guarantee.statement)

@@ -26,15 +26,23 @@ export function storeLayout(home: string): StoreLayout {
   return { home: p.root, link: p.plugins, root, lock: path.join(root, '.lock') }
 }
 
-export type LinkState = { kind: 'none' } | { kind: 'folder'; dir: string } | { kind: 'generation'; dir: string }
+/**
+ * `generation`: our link into plugins.d. `folder`: a plain folder (its contents move into the
+ * store). `link`: a symlink the user made to a folder elsewhere (its contents are copied; the
+ * folder itself is left alone).
+ */
+export type LinkState = { kind: 'none' } | { kind: 'folder' | 'generation' | 'link'; dir: string }
 
-/** What `<home>/plugins` is now: absent, a plain folder, or the link to a generation. */
+/** What `<home>/plugins` is now. */
 export async function linkState(layout: StoreLayout): Promise<LinkState> {
   const st = await lstat(layout.link).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return undefined
     throw err
   })
   if (!st) return { kind: 'none' }
-  if (st.isSymbolicLink()) return { kind: 'generation', dir: path.resolve(path.dirname(layout.link), await readlink(layout.link)) }
+  if (st.isSymbolicLink()) {
+    const dir = path.resolve(path.dirname(layout.link), await readlink(layout.link))
+    return { kind: path.dirname(dir) === layout.root ? 'generation' : 'link', dir }
+  }
   return { kind: 'folder', dir: layout.link }
 }

@@ -53,6 +53,6 @@ export function npmErrorSummary(stderr: string): string {
     .split('\n')
     .filter((l) => /^npm (error|ERR!)/.test(l))
     .map((l) => l.replace(/^npm (error|ERR!)\s*/, '').trim())
-    .filter((l) => l && !/^(A complete log of this run|code E|errno|\s*$)/.test(l) && !l.includes('/_logs/'))
-  return lines.slice(0, 4).join('; ')
+    .filter((l) => l && !/^(\d{3}$|\d{3} +(Note that|tarball, folder)|A complete log of this run|code E|errno)/.test(l) && !l.includes('/_logs/'))
+  return lines.slice(0, 2).join('; ')
 }

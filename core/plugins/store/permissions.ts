@@ -1,0 +1,35 @@
+import type { Permissions } from './types.js'
+
+const LABELS: Record<keyof Permissions, string> = {
+  network: 'connect to',
+  read: 'read files',
+  write: 'write files',
+  env: 'see environment variables',
+  spawn: 'start child processes',
+}
+
+/** The permissions as lines a user reads before accepting them. */
+export function describePermissions(p: Permissions | undefined): string[] {
+  const lines: string[] = []
+  for (const key of ['network', 'read', 'write', 'env'] as const) {
+    const v = p?.[key]
+    if (v && v.length > 0) lines.push(`${LABELS[key]}: ${v.join(', ')}`)
+  }
+  if (p?.spawn) lines.push(LABELS.spawn)
+  return lines.length > 0 ? lines : ['no permissions: no network, files, environment variables or child processes']
+}
+
+/** Permissions in `next` that `prev` did not have (an update must ask for these again). */
+export function addedPermissions(prev: Permissions | undefined, next: Permissions | undefined): Permissions {
+  const out: Permissions = {}
+  for (const key of ['network', 'read', 'write', 'env'] as const) {
+    const added = (next?.[key] ?? []).filter((v) => !(prev?.[key] ?? []).includes(v))
+    if (added.length > 0) out[key] = added
+  }
+  if (next?.spawn && !prev?.spawn) out.spawn = true
+  return out
+}
+
+export function isEmpty(p: Permissions): boolean {
+  return Object.keys(p).length === 0
+}
