@@ -2,13 +2,12 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client'
 import { TributaryError, errorMessage } from '../errors.js'
-import type { ClickHouse, JsonObject, JsonPrimitive, TableSpec , ClickHouseCapabilities} from '../plugin-api.js'
+import type { ClickHouse, JsonObject, JsonPrimitive } from '../plugin-api.js'
 import { ClickHouseFailure, toClickHouseFailure } from './errors.js'
 import { formatTableName, parseTableName } from './identifiers.js'
 import { normalizeRows, type ColumnMeta } from './rows.js'
 import { refuseSessionSet, trimStatement } from './statement.js'
-import { ensureTable } from './table.js'
-import { capabilitiesOf } from './capabilities.js'
+import { ClickHouseHandle } from './handle-base.js'
 
 /**
  * Embedded ClickHouse: chDB in this process, driven through @clickhouse/client with chDB's
@@ -150,7 +149,7 @@ export async function openChdb(dataDir: string): Promise<EmbeddedClickHouse> {
   }
 }
 
-class Embedded implements EmbeddedClickHouse {
+class Embedded extends ClickHouseHandle implements EmbeddedClickHouse {
   readonly mode = 'embedded' as const
   #closed = false
   #version?: Promise<string>
@@ -162,7 +161,9 @@ class Embedded implements EmbeddedClickHouse {
     // When the engine knows insert_deduplication_token, every insert names it ('' = none), so a
     // token can never leak from one insert to the next through the session.
     private readonly hasToken: boolean,
-  ) {}
+  ) {
+    super()
+  }
 
   async query<T extends JsonObject = JsonObject>(sql: string, params?: Record<string, JsonPrimitive>): Promise<T[]> {
     this.#assertOpen()
@@ -210,17 +211,6 @@ class Embedded implements EmbeddedClickHouse {
   version(): Promise<string> {
     this.#version ??= this.query<{ v: string }>('SELECT version() AS v').then((r) => String(r[0]?.v))
     return this.#version
-  }
-
-  ensureTable(spec: TableSpec): Promise<Record<string, string>> {
-    return ensureTable(this, spec)
-  }
-
-
-  capabilities(table?: string): Promise<ClickHouseCapabilities> {
-
-    return capabilitiesOf(this, table)
-
   }
 
   async close(): Promise<void> {

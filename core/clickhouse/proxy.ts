@@ -1,6 +1,6 @@
 import http from 'node:http'
 import { TributaryError, errorMessage } from '../errors.js'
-import type { ClickHouse, JsonObject, JsonPrimitive, TableSpec , ClickHouseCapabilities} from '../plugin-api.js'
+import type { ClickHouse, JsonObject, JsonPrimitive } from '../plugin-api.js'
 import { ClickHouseFailure } from './errors.js'
 import { parseTableName } from './identifiers.js'
 import {
@@ -12,8 +12,7 @@ import {
   type StatementRequest,
   type VersionReply,
 } from './protocol.js'
-import { ensureTable } from './table.js'
-import { capabilitiesOf } from './capabilities.js'
+import { ClickHouseHandle } from './handle-base.js'
 
 /**
  * The proxy side: ClickHouse through the process that owns the home's chDB (owner.ts).
@@ -56,14 +55,16 @@ export async function connectProxy(socketPath: string, timeoutMs = 2_000): Promi
   return new ProxyHandle(socketPath, ping.pid)
 }
 
-class ProxyHandle implements ProxyClickHouse {
+class ProxyHandle extends ClickHouseHandle implements ProxyClickHouse {
   readonly mode = 'proxy' as const
   #version?: Promise<string>
 
   constructor(
     private readonly socketPath: string,
     readonly ownerPid: number,
-  ) {}
+  ) {
+    super()
+  }
 
   async query<T extends JsonObject = JsonObject>(sql: string, params?: Record<string, JsonPrimitive>): Promise<T[]> {
     const reply = (await request(this.socketPath, 'POST', '/query', json({ sql, params } satisfies StatementRequest))) as QueryReply
@@ -87,17 +88,6 @@ class ProxyHandle implements ProxyClickHouse {
     this.#version ??= request(this.socketPath, 'GET', '/version').then((r) => (r as VersionReply).version)
     this.#version.catch(() => (this.#version = undefined))
     return this.#version
-  }
-
-  ensureTable(spec: TableSpec): Promise<Record<string, string>> {
-    return ensureTable(this, spec)
-  }
-
-
-  capabilities(table?: string): Promise<ClickHouseCapabilities> {
-
-    return capabilitiesOf(this, table)
-
   }
 
   async close(): Promise<void> {

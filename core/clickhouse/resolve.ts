@@ -1,14 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { TributaryError } from '../errors.js'
 import { homePaths } from '../home/paths.js'
-import type { ClickHouse, JsonObject, JsonPrimitive, TableSpec , ClickHouseCapabilities} from '../plugin-api.js'
+import type { ClickHouse, JsonObject, JsonPrimitive } from '../plugin-api.js'
 import { ChdbLockedError, chdbHolder, openChdb, type EmbeddedClickHouse } from './embedded.js'
 import { ClickHouseFailure } from './errors.js'
 import { serveOwner, type OwnerServer } from './owner.js'
 import { checkSocketPath } from './protocol.js'
 import { OwnerUnreachableError, connectProxy, type ProxyClickHouse } from './proxy.js'
-import { ensureTable } from './table.js'
-import { capabilitiesOf } from './capabilities.js'
+import { ClickHouseHandle } from './handle-base.js'
 
 /**
  * Embedded ClickHouse for a home, whichever process owns it. chDB lets one process hold a data
@@ -64,7 +63,7 @@ async function resolveState(home: string, lockWaitMs: number): Promise<State> {
   }
 }
 
-class HomeHandle implements ClickHouse {
+class HomeHandle extends ClickHouseHandle implements ClickHouse {
   #state?: State
   #resolving?: Promise<State>
   #closed = false
@@ -72,7 +71,9 @@ class HomeHandle implements ClickHouse {
   constructor(
     private readonly home: string,
     private readonly lockWaitMs: number,
-  ) {}
+  ) {
+    super()
+  }
 
   get mode(): 'embedded' | 'proxy' {
     return this.#state?.kind === 'owner' ? 'embedded' : 'proxy'
@@ -135,15 +136,6 @@ class HomeHandle implements ClickHouse {
 
   version(): Promise<string> {
     return this.#run((ch) => ch.version(), true, 'version query')
-  }
-
-  /** Runs here, not on the owner/proxy underneath, so each of its statements re-resolves if needed. */
-  ensureTable(spec: TableSpec): Promise<Record<string, string>> {
-    return ensureTable(this, spec)
-  }
-
-  capabilities(table?: string): Promise<ClickHouseCapabilities> {
-    return capabilitiesOf(this, table)
   }
 
   async close(): Promise<void> {

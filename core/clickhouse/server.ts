@@ -2,13 +2,12 @@ import fs from 'node:fs/promises'
 import { rootCertificates } from 'node:tls'
 import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseClientConfigOptions } from '@clickhouse/client'
 import { TributaryError, errorMessage } from '../errors.js'
-import type { ClickHouse, ClickHouseConnectionOptions, JsonObject, JsonPrimitive, TableSpec , ClickHouseCapabilities} from '../plugin-api.js'
+import type { ClickHouse, ClickHouseConnectionOptions, JsonObject, JsonPrimitive } from '../plugin-api.js'
 import { ClickHouseFailure, toClickHouseFailure } from './errors.js'
 import { quoteTable, validateIdentifier } from './identifiers.js'
 import { normalizeRows, type ColumnMeta } from './rows.js'
 import { trimStatement } from './statement.js'
-import { ensureTable } from './table.js'
-import { capabilitiesOf } from './capabilities.js'
+import { ClickHouseHandle } from './handle-base.js'
 
 /**
  * Server mode: @clickhouse/client over HTTP(S). Uses only what ClickHouse 18.16 understands
@@ -85,14 +84,16 @@ async function readTls(tls: ClickHouseConnectionOptions['tls']): Promise<ClickHo
   return { ca_cert: ca, cert: await read(tls.cert, 'certificate'), key: await read(tls.key, 'key') }
 }
 
-class Server implements ClickHouse {
+class Server extends ClickHouseHandle implements ClickHouse {
   readonly mode = 'server' as const
   #version?: Promise<string>
 
   constructor(
     private readonly client: ClickHouseClient,
     private readonly where: string,
-  ) {}
+  ) {
+    super()
+  }
 
   async query<T extends JsonObject = JsonObject>(sql: string, params?: Record<string, JsonPrimitive>): Promise<T[]> {
     try {
@@ -138,17 +139,6 @@ class Server implements ClickHouse {
     // A failed probe must not be cached: the server may come up later.
     this.#version.catch(() => (this.#version = undefined))
     return this.#version
-  }
-
-  ensureTable(spec: TableSpec): Promise<Record<string, string>> {
-    return ensureTable(this, spec)
-  }
-
-
-  capabilities(table?: string): Promise<ClickHouseCapabilities> {
-
-    return capabilitiesOf(this, table)
-
   }
 
   async close(): Promise<void> {
