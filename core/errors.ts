@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'E_STATE' // KV state is inconsistent
   | 'E_BACKPRESSURE' // the pipeline's stream is full: try again later
   | 'E_USAGE' // a CLI was called wrongly
+  | 'E_TEST_FAILED' // a conformance check or a pipeline test failed (the report says which)
   | 'E_INTERNAL'
 
 export class TributaryError extends Error {

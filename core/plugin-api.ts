@@ -192,9 +192,71 @@ export interface Rejection {
 export type TransformResult = JsonObject | JsonObject[] | null | Rejection
 
 export interface TransformProcessor {
-  /** Returns exactly one result per input record, in order. */
-  process(records: readonly JsonObject[]): TransformResult[] | Promise<TransformResult[]>
+  /**
+   * Returns exactly one result per input record, in order. `meta` (one entry per record) is given
+   * to stateful transforms (see `StatefulTransformProcessor`); a stateless transform ignores it.
+   */
+  process(records: readonly JsonObject[], meta?: readonly RecordMeta[]): TransformResult[] | Promise<TransformResult[]>
   close?(): Promise<void>
+}
+
+// ---- stateful transforms (manifest `"stateful": true`; protocol in docs/state.md) ----
+
+/** What the runtime knows of an input besides its content. */
+export interface RecordMeta {
+  /** Stream sequence of the input: increases along the stage's input. */
+  readonly seq: number
+  /** Event time (ms since the epoch) that the source gave (`SourceItem.eventTime`, header `Trib-Event-Time`). */
+  readonly eventTime?: number
+  /**
+   * When the input was stored in the stage's input stream (ms since the epoch): the stage's
+   * processing time. Reading the input again after a crash gives the same value, so a
+   * processing-time window gets the same records after a restart.
+   */
+  readonly arrivalTime: number
+}
+
+/**
+ * The processor of a transform whose manifest says `"stateful": true`. The stage has one owner
+ * that gets its inputs in stream order. After some batches the runtime writes the outputs, saves
+ * `snapshot()` together with the last input sequence in one KV value, and only then acks the
+ * inputs. After a crash it calls `restore()` with the last saved snapshot and resumes with the
+ * inputs after it, so every input counts once in the state. Outputs may be produced a second time
+ * after a crash: an output not tied to one input (a closed window) should carry a key
+ * (`keyed(record, key)`) from which the runtime derives its message id, so the repeat is dropped.
+ */
+export interface StatefulTransformProcessor extends TransformProcessor {
+  process(records: readonly JsonObject[], meta: readonly RecordMeta[]): TransformResult[] | Promise<TransformResult[]>
+  /** All the state needed to continue after a restart, as JSON (large snapshots are chunked in KV). */
+  snapshot(): JsonValue
+  /** Replaces the whole state with a saved snapshot: at start, and to roll back to the last save. */
+  restore(state: JsonValue): void | Promise<void>
+  /**
+   * Called while the stage is caught up (nothing waits on its input), with a processing-time
+   * watermark in ms: every input stored before it has been given to `process()`. Close
+   * processing-time windows here. Returns outputs (keyed).
+   */
+  tick?(watermarkMs: number): JsonObject[]
+  /** The input is finished (a finite source drained): emit what is still open (keyed). */
+  finish?(): JsonObject[]
+}
+
+const OUTPUT_KEY = Symbol.for('tributary.outputKey')
+
+/**
+ * Gives an output of a stateful transform a deterministic key (such as window and group): its
+ * message id and sink idempotency key derive from it, so the same output produced again after a
+ * crash is dropped as a duplicate. Distinct outputs need distinct keys. Returns the record.
+ */
+export function keyed<T extends JsonObject>(record: T, key: string): T {
+  Object.defineProperty(record, OUTPUT_KEY, { value: key, enumerable: false, configurable: true })
+  return record
+}
+
+/** The key given with `keyed()`, if any. */
+export function outputKey(record: JsonObject): string | undefined {
+  const k = (record as Record<symbol, unknown>)[OUTPUT_KEY]
+  return typeof k === 'string' ? k : undefined
 }
 
 // ---- sinks ----
@@ -277,6 +339,15 @@ export { createOffsetCounter, type OffsetCounter } from './sources/offset-counte
 
 /** Parses a duration such as `500ms`, `1s`, `5m`, `2h`, `7d` (a number is milliseconds). */
 export { parseDuration } from './config/units.js'
+
+/** Milliseconds since the epoch from a record field: a number (ms) or a date-time string (ISO 8601). */
+export { parseTimestamp } from './records/timestamp.js'
+
+/**
+ * Lookup tables: JetStream KV buckets that the `table` sink writes and `join` reads. Community
+ * plugins use the same names to share them.
+ */
+export { tableBucket, tableKey } from './records/tables.js'
 
 /**
  * True when an error from a `ctx.clickhouse()` handle means ClickHouse could not be reached

@@ -2,6 +2,7 @@ import { Args } from '@oclif/core'
 import { BaseCommand } from '../base-command.js'
 import { Session } from '../../core/app/session.js'
 import { formatTable } from '../../core/app/format-table.js'
+import { runQuery } from '../../core/app/run-query.js'
 import type { JsonObject } from '../../core/plugin-api.js'
 
 export default class Query extends BaseCommand<typeof Query> {
@@ -13,7 +14,7 @@ export default class Query extends BaseCommand<typeof Query> {
     `CLICKHOUSE_URL=http://127.0.0.1:8123 <%= config.bin %> query 'SELECT version()'`,
   ]
   static override enableJsonFlag = true
-  static override args = { sql: Args.string({ description: 'SQL statement (a SELECT prints rows)', required: true }) }
+  static override args = { sql: Args.string({ description: 'SQL statement: a SELECT (or SHOW, DESCRIBE, WITH…) prints rows; CREATE, INSERT, ALTER… print OK', required: true }) }
 
   async run(): Promise<JsonObject[]> {
     const { args } = await this.parse(Query)
@@ -21,9 +22,9 @@ export default class Query extends BaseCommand<typeof Query> {
     try {
       const ch = await session.clickhouse()
       try {
-        const rows = await ch.query(args.sql)
-        if (!this.jsonEnabled()) this.log(formatTable(rows))
-        return rows
+        const res = await runQuery(ch, args.sql)
+        if (!this.jsonEnabled()) this.log(res.returnsRows ? formatTable(res.rows) : 'OK')
+        return res.rows
       } finally {
         await ch.close()
       }

@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core'
+import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../base-command.js'
 import { runPipelineFile } from '../../core/app/run-pipeline.js'
 
@@ -9,12 +9,16 @@ export default class Run extends BaseCommand<typeof Run> {
     '<%= config.bin %> run examples/quickstart/pipeline.yaml',
     'NATS_URL=nats://127.0.0.1:4222 <%= config.bin %> run pipeline.yaml',
     'CLICKHOUSE_URL=http://127.0.0.1:8123 <%= config.bin %> run pipeline.yaml --home /var/lib/tributary',
+    '<%= config.bin %> run pipeline.yaml --metrics-port 9464   # then: curl http://127.0.0.1:9464/metrics',
   ]
   static override args = { file: Args.string({ description: 'Pipeline file (YAML or JSON)', required: true }) }
+  static override flags = {
+    'metrics-port': Flags.integer({ description: 'Serve Prometheus /metrics, /healthz and /readyz on this port of 127.0.0.1 (0: a free port, printed in the log); overrides the file\'s `metrics.port`', min: 0, max: 65535 }),
+  }
 
   async run(): Promise<void> {
     const { args } = await this.parse(Run)
-    const summary = await runPipelineFile(args.file, { home: this.home, nats: this.flags.nats, handleSignals: true })
+    const summary = await runPipelineFile(args.file, { home: this.home, nats: this.flags.nats, handleSignals: true, metricsPort: this.flags['metrics-port'] })
     const dead = summary.source.dead + summary.groups.reduce((n, g) => n + g.stats.dead, 0)
     this.logToStderr(`${summary.pipeline}: ${summary.source.published} records in, ${dead} to the dead-letter queue${summary.completed ? ', input drained' : ', stopped'}`)
   }

@@ -1,6 +1,7 @@
 import { createRuntime, type RunSummary } from '../runtime/runtime.js'
 import { loadPipeline } from '../pipeline/load.js'
 import { Session, openRegistry } from './session.js'
+import { RunObserver } from './observe-run.js'
 
 export interface RunOptions {
   home: string
@@ -8,6 +9,10 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv
   /** Install SIGINT/SIGTERM handlers: first signal drains, a second one forces exit. */
   handleSignals?: boolean
+  /** Serve /metrics, /healthz, /readyz on this port (0: a free one, logged); overrides the file's `metrics.port`. */
+  metricsPort?: number
+  /** Heartbeat (status document) and consumer polling period, ms (default 2000). */
+  statusIntervalMs?: number
 }
 
 /** `tributary run FILE`: load, connect, run until finite input drains or a signal drains it. */
@@ -15,12 +20,15 @@ export async function runPipelineFile(file: string, opts: RunOptions): Promise<R
   const spec = await loadPipeline(file, await openRegistry(opts.home), { env: opts.env })
   const session = new Session({ home: opts.home, nats: opts.nats, env: opts.env, secrets: spec.secrets })
   const log = session.logger
+  const port = opts.metricsPort ?? spec.metrics?.port
+  const observer = new RunObserver({ spec, logger: log, intervalMs: opts.statusIntervalMs, ...(port !== undefined ? { http: { host: spec.metrics?.host ?? '127.0.0.1', port } } : {}) })
   const onSignal = (sig: NodeJS.Signals): void => {
     if (stopping) {
       log.warn({ signal: sig }, 'second signal: exiting without draining')
       process.exit(130)
     }
     stopping = true
+    observer.draining()
     runtime?.stop()
   }
   let stopping = false
@@ -30,15 +38,26 @@ export async function runPipelineFile(file: string, opts: RunOptions): Promise<R
     process.on('SIGTERM', onSignal)
   }
   try {
+    await observer.listen()
     const { nc, origin } = await session.nats(spec.nats)
     const registry = await session.registry()
-    runtime = await createRuntime(spec, { nc, registry, logger: log, openClickHouse: (o) => session.clickhouse(o) })
-    if (stopping) runtime.stop()
+    runtime = await createRuntime(spec, { nc, registry, logger: log, openClickHouse: (o) => session.clickhouse(o), metrics: observer.metricsFor })
+    await observer.running(nc, runtime.topology)
+    if (stopping) {
+      observer.draining()
+      runtime.stop()
+    }
     log.info({ pipeline: spec.name, nats: origin, groups: runtime.topology.groups.map((g) => ({ consumer: g.consumer, stages: [...g.transforms, ...g.sinks].map((s) => s.id) })) }, 'pipeline running')
-    const summary = await runtime.done
+    const summary = await runtime.done.catch(async (err: unknown) => {
+      await observer.stop('failed', err)
+      throw err
+    })
+    await observer.stop('stopped')
     log.info({ pipeline: spec.name, published: summary.source.published, dead: summary.source.dead + summary.groups.reduce((n, g) => n + g.stats.dead, 0), completed: summary.completed }, summary.completed ? 'input drained; all records delivered' : 'stopped')
     return summary
   } finally {
+    // Idempotent after a clean stop; closes the HTTP port when the start failed.
+    await observer.stop('failed')
     if (opts.handleSignals) {
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)

@@ -9,6 +9,7 @@ import { connectNats } from '../nats/connect.js'
 import { ensureJetStream } from '../nats/jetstream-check.js'
 import { openClickHouse } from '../clickhouse/open.js'
 import { homePaths } from '../home/paths.js'
+import { refreshApiLink } from '../plugins/store/api-link.js'
 
 export interface SessionOptions {
   home: string
@@ -24,8 +25,11 @@ export interface NatsHandle {
 }
 
 /** Built-in plugins plus the community plugins installed in the home. */
-export function openRegistry(home: string): Promise<PluginRegistry> {
-  return createRegistry({ builtinDir: builtinPluginsDir(), extraDirs: [homePaths(home).plugins] })
+export async function openRegistry(home: string): Promise<PluginRegistry> {
+  const plugins = homePaths(home).plugins
+  // Installed plugins import `tributary/plugin` through a link to this install: repoint it if Tributary moved.
+  await refreshApiLink(plugins)
+  return createRegistry({ builtinDir: builtinPluginsDir(), extraDirs: [plugins] })
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { JetStreamManager, StreamInfo } from '@nats-io/jetstream'
 import { TributaryError } from '../errors.js'
-import { dlqSubject, streamName } from '../jetstream/names.js'
+import { pipelineSubjects, streamName } from '../jetstream/names.js'
 import { getStream } from '../jetstream/stream.js'
 
 const PIPELINE_NAME = /^[a-z][a-z0-9_-]{0,63}$/
@@ -27,11 +27,11 @@ export async function requirePipelineStream(jsm: JetStreamManager, pipeline: str
 async function getStreamWithDlq(jsm: JetStreamManager, stream: string, pipeline: string): Promise<StreamInfo | undefined> {
   const info = await getStream(jsm, stream)
   if (!info) return undefined
-  // subjects_filter makes the server count the DLQ subject's messages for us.
-  return jsm.streams.info(stream, { subjects_filter: dlqSubject(pipeline) })
+  // subjects_filter makes the server count each subject's messages (a pipeline has a handful).
+  return jsm.streams.info(stream, { subjects_filter: pipelineSubjects(pipeline) })
 }
 
-/** Messages now on the pipeline's DLQ subject, from an info fetched with `dlqCount`. */
-export function dlqCount(info: StreamInfo, pipeline: string): number {
-  return info.state.subjects?.[dlqSubject(pipeline)] ?? 0
+/** Messages now on a subject, from an info fetched with `dlqCount`. */
+export function subjectCount(info: StreamInfo, subject: string): number {
+  return info.state.subjects?.[subject] ?? 0
 }

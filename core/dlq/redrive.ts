@@ -1,23 +1,20 @@
-import { JetStreamApiCodes, JetStreamApiError, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream'
+import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/nats-core'
 import { TributaryError } from '../errors.js'
-import { streamName } from '../jetstream/names.js'
 import { createPublisher, type JetStreamPublisher } from '../jetstream/publisher.js'
 import { openStateBucket } from '../jetstream/kv-state.js'
 import { bumpEpoch } from '../runtime/epoch.js'
 import { requirePipelineStream } from './pipeline-stream.js'
 import { readDeadRecords } from './read.js'
 import { oneInputKey, redriveMessage, redriveTarget } from './redrive-message.js'
+import { resolvedMarkers } from './resolved.js'
 import { clearIntent, readIntent, writeIntent, type RedriveSelection } from './redrive-intent.js'
 import type { DeadRecord, RedriveSummary } from './types.js'
-
-/** Deletes of DLQ messages in flight at once (one API request each). */
-const DELETE_WINDOW = 64
 
 /**
  * `dlq replay`: puts dead records back where they failed — each on its origin subject, read by
  * the stage's consumer again — under a new epoch (so they are not dropped as duplicates of the
- * first pass), and removes each entry from the DLQ once its republish is acknowledged. A
+ * first pass), and takes the entries off the list once every republish is acknowledged. A
  * running pipeline picks them up at once; a stopped one on its next `run`.
  */
 export async function redriveDeadRecords(nc: NatsConnection, pipeline: string, where: string, sel: RedriveSelection = {}): Promise<RedriveSummary> {
@@ -34,7 +31,7 @@ export async function redriveDeadRecords(nc: NatsConnection, pipeline: string, w
     if (unfinished) {
       const again = select(entries, unfinished).filter((e) => e.seq <= unfinished.upTo)
       summary.recovered = again.length
-      await redrive(jsm, publisher, pipeline, unfinished.epoch, again, summary)
+      await redrive(publisher, pipeline, unfinished.epoch, again, summary)
       await clearIntent(kv)
       const done = new Set(again.map((e) => e.seq))
       entries = entries.filter((e) => !done.has(e.seq))
@@ -48,7 +45,7 @@ export async function redriveDeadRecords(nc: NatsConnection, pipeline: string, w
     for (const e of chosen) redriveTarget(pipeline, e) // refuse before anything is published
     const epoch = await bumpEpoch(kv)
     await writeIntent(kv, { ...sel, epoch, upTo: Math.max(...chosen.map((e) => e.seq)) })
-    await redrive(jsm, publisher, pipeline, epoch, chosen, summary)
+    await redrive(publisher, pipeline, epoch, chosen, summary)
     await clearIntent(kv)
     summary.epoch = epoch
     return summary
@@ -62,8 +59,8 @@ function select(entries: DeadRecord[], sel: RedriveSelection): DeadRecord[] {
   return entries.filter((e) => (sel.stage === undefined || e.stage === sel.stage) && (seqs === undefined || seqs.has(e.seq)))
 }
 
-/** Republish (one message per input), wait for every ack, then delete the entries. */
-async function redrive(jsm: JetStreamManager, publisher: JetStreamPublisher, pipeline: string, epoch: number, entries: DeadRecord[], summary: RedriveSummary): Promise<void> {
+/** Republish (one message per input), wait for every ack, then mark the entries resolved. */
+async function redrive(publisher: JetStreamPublisher, pipeline: string, epoch: number, entries: DeadRecord[], summary: RedriveSummary): Promise<void> {
   if (entries.length === 0) return
   const firsts = new Map<string, DeadRecord>()
   for (const e of entries) if (!firsts.has(oneInputKey(pipeline, e))) firsts.set(oneInputKey(pipeline, e), e)
@@ -71,20 +68,7 @@ async function redrive(jsm: JetStreamManager, publisher: JetStreamPublisher, pip
   await publisher.publishBatch(msgs)
   for (const m of msgs) summary.subjects[m.subject] = (summary.subjects[m.subject] ?? 0) + 1
   summary.republished += msgs.length
-  await deleteMessages(jsm, streamName(pipeline), entries.map((e) => e.seq))
+  // Only once every republish is acknowledged: the entries leave the list (marked, see resolved.ts).
+  await publisher.publishBatch(resolvedMarkers(pipeline, epoch, entries.map((e) => e.seq)))
   summary.redriven += entries.length
-}
-
-async function deleteMessages(jsm: JetStreamManager, stream: string, seqs: number[]): Promise<void> {
-  for (let i = 0; i < seqs.length; i += DELETE_WINDOW) {
-    await Promise.all(
-      seqs.slice(i, i + DELETE_WINDOW).map((seq) =>
-        jsm.streams.deleteMessage(stream, seq, false).catch((err: unknown) => {
-          // Already gone (a concurrent redrive or purge): the entry has left the list either way.
-          if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.NoMessageFound) return true
-          throw err
-        }),
-      ),
-    )
-  }
 }

@@ -20,6 +20,11 @@ export function dlqSubject(pipeline: string): string {
   return `trib.${pipeline}.dlq`
 }
 
+/** Marks DLQ entries as redriven (2.9 cannot delete single messages safely, see core/dlq/resolved.ts). */
+export function dlqResolvedSubject(pipeline: string): string {
+  return `trib.${pipeline}.dlq.resolved`
+}
+
 /** Durable pull consumer of a consuming stage. */
 export function consumerName(pipeline: string, stageId: string): string {
   return `${pipeline}--${stageId}`

@@ -90,6 +90,7 @@ export async function loadPipelineFromText(text: string, file: string, registry:
     delivery: { maxDeliver: (doc.delivery as { maxDeliver: number }).maxDeliver, ackWaitMs: durationMs((doc.delivery as { ackWait: unknown }).ackWait)! },
     replicas: doc.replicas as number,
     ...(doc.nats ? { nats: normalizeNats(doc.nats as RawNats, baseDir) } : {}),
+    ...(doc.metrics ? { metrics: doc.metrics as { port: number; host: string } } : {}),
     secrets: resolved.secrets,
   }
 }

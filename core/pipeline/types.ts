@@ -56,6 +56,8 @@ export interface PipelineSpec {
   /** Stream replicas (1 by default). */
   replicas: number
   nats?: NatsConnectionConfig
+  /** The runtime's HTTP port for /metrics, /healthz, /readyz (absent: off unless `run --metrics-port`). */
+  metrics?: { port: number; host: string }
   /** Secret values resolved from references: never logged (the logger redacts them). */
   secrets: string[]
 }

@@ -96,7 +96,8 @@ async function pluginFolders(root: string, depth = 0): Promise<string[]> {
   return out
 }
 
-async function readPlugin(dir: string, builtin: boolean): Promise<PluginEntry> {
+/** One plugin folder as a registry entry (manifest validated, code loaded on demand). */
+export async function readPlugin(dir: string, builtin: boolean): Promise<PluginEntry> {
   const file = path.join(dir, 'plugin.json')
   const parsed = parseConfigText(await readFile(file, 'utf8'), file)
   const manifest = validateManifest(parsed.value, file, { locate: parsed.locate })

@@ -61,7 +61,8 @@ async function firstSeqAtOrAfter(nc: NatsConnection, jsm: JetStreamManager, stre
   try {
     if (ci.num_pending === 0) return undefined
     const m = await (await jetstream(nc).consumers.get(stream, ci.name)).next({ expires: 5000 })
-    return m?.seq
+    // 2.9 starts a consumer whose start time is past the last message at the first one (measured).
+    return m && m.time.getTime() >= time.getTime() ? m.seq : undefined
   } finally {
     await jsm.consumers.delete(stream, ci.name).catch(() => undefined)
   }

@@ -14,6 +14,9 @@ import { deadLetterMessage } from './dlq.js'
 import { SinkBuffer } from './sink-buffer.js'
 import { callHook } from './plugin-driver.js'
 import { backoffDelay, sleep } from './backoff.js'
+import type { RuntimeMetrics, StageMeter } from '../metrics/types.js'
+import { noMeter } from '../metrics/noop.js'
+import { AckClock } from '../metrics/ack-clock.js'
 
 export interface GroupStats {
   in: number
@@ -37,11 +40,15 @@ export interface GroupDeps {
   ackWaitMs: number
   /** Replay: sink idempotency keys carry this epoch, so reprocessed records are not taken for the first pass. */
   idEpoch?: number
+  /** Per-stage metrics, reported per batch (absent: not measured). */
+  metrics?: RuntimeMetrics
 }
 
 interface Output {
   record: JsonObject
   origin: JsMsg
+  /** The origin was delivered before (parsed once per input: JsMsg.info parses the reply subject). */
+  redelivered: boolean
   /** Index of this output among the outputs of its input (split → several). */
   index: number
   size: number
@@ -65,6 +72,7 @@ export class GroupRunner {
   /** Inputs to redeliver later (nak with this delay) instead of acking: a transform failed on them. */
   private readonly naks = new Map<JsMsg, number>()
   private readonly failures = new Map<JsMsg, string>()
+  private readonly ackClock: AckClock
 
   constructor(
     readonly group: StageGroup,
@@ -75,6 +83,11 @@ export class GroupRunner {
     this.sinks = sinks.map((s) => new SinkBuffer(s.spec, s.writer, s.spec.where ? celCompiler.compile(s.spec.where) : undefined))
     // Flush on inputs held as well as rows buffered, or the consumer stops delivering (FACTS).
     this.maxHeld = Math.max(1000, 2 * Math.max(0, ...this.sinks.map((s) => s.batching.rows)))
+    this.ackClock = new AckClock(this.meter(group.id))
+  }
+
+  private meter(stageId: string): StageMeter {
+    return this.deps.metrics?.stage(stageId) ?? noMeter
   }
 
   /** What the durable's max_ack_pending must exceed: the inputs this group may hold unacked. */
@@ -109,6 +122,7 @@ export class GroupRunner {
       return check(await callHook(t.spec, 'process', () => t.proc.process(records)), records.length)
     } catch (err) {
       if (err instanceof TributaryError && err.code === 'E_PLUGIN' && err.message.includes('results for')) throw err
+      this.meter(t.spec.id).error(err)
       this.deps.logger.warn({ stage: t.spec.id, records: records.length, err: errorMessage(err) }, 'transform failed on a batch; isolating the failing records')
       const results: TransformResult[] = new Array(records.length).fill(null)
       for (let i = 0; i < records.length; i++) {
@@ -116,6 +130,7 @@ export class GroupRunner {
         try {
           results[i] = check(await callHook(t.spec, 'process', () => t.proc.process([records[i]!])), 1)[0]!
         } catch (e) {
+          this.meter(t.spec.id).error(e)
           failed.add(outs[i]!.origin)
           this.failures.set(outs[i]!.origin, errorMessage(e))
         }
@@ -154,6 +169,7 @@ export class GroupRunner {
     const dead: OutMessage[] = []
     let records: JsonObject[] = []
     let outs: Output[] = []
+    this.ackClock.arrived(msgs.length)
     for (const m of msgs) {
       this.held.push(m)
       const text = decoder.decode(m.data)
@@ -169,14 +185,16 @@ export class GroupRunner {
         continue
       }
       records.push(v as JsonObject)
-      outs.push({ record: v as JsonObject, origin: m, index: 0, size: m.data.length })
+      outs.push({ record: v as JsonObject, origin: m, redelivered: m.info.deliveryCount > 1, index: 0, size: m.data.length })
     }
     this.stats.in += msgs.length
 
     const failed = new Set<JsMsg>()
     for (const t of this.transforms) {
       if (records.length === 0) break
+      const started = performance.now()
       const results = await this.runTransform(t, records, outs, failed)
+      const seconds = (performance.now() - started) / 1000
       const nextRecords: JsonObject[] = []
       const nextOuts: Output[] = []
       for (let i = 0; i < results.length; i++) {
@@ -190,13 +208,14 @@ export class GroupRunner {
         if (Array.isArray(r)) {
           r.forEach((rec, j) => {
             nextRecords.push(rec)
-            nextOuts.push({ record: rec, origin: o.origin, index: o.index * 1000 + j, size: o.size })
+            nextOuts.push({ record: rec, origin: o.origin, redelivered: o.redelivered, index: o.index * 1000 + j, size: o.size })
           })
         } else {
           nextRecords.push(r)
-          nextOuts.push({ record: r, origin: o.origin, index: o.index, size: o.size })
+          nextOuts.push({ record: r, origin: o.origin, redelivered: o.redelivered, index: o.index, size: o.size })
         }
       }
+      this.meter(t.spec.id).batch(records.length, nextRecords.length, seconds)
       records = nextRecords
       outs = nextOuts
     }
@@ -215,6 +234,7 @@ export class GroupRunner {
       await this.deps.publisher.publishBatch(out)
     }
     for (const s of this.sinks) {
+      const before = s.records.length
       for (const o of outs) {
         if (s.where) {
           let pass: boolean
@@ -226,8 +246,9 @@ export class GroupRunner {
           }
           if (!pass) continue
         }
-        s.add(o.record, this.recordId(o), o.origin, o.size, o.origin.info.deliveryCount > 1)
+        s.add(o.record, this.recordId(o), o.origin, o.size, o.redelivered)
       }
+      this.meter(s.spec.id).count(s.records.length - before, 0)
     }
     if (dead.length) await this.deps.publisher.publishBatch(dead)
     this.stats.dead += dead.length
@@ -252,7 +273,9 @@ export class GroupRunner {
     let lastProgress = Date.now()
     for (let attempt = 0; ; attempt++) {
       try {
+        const started = performance.now()
         const res = await callHook(s.spec, 'write', () => s.writer.write({ records: batch.records, ids: batch.ids, redelivered: batch.redelivered }))
+        this.meter(s.spec.id).written(batch.records.length - (res?.rejected?.length ?? 0), (performance.now() - started) / 1000)
         if (res?.rejected?.length) {
           const dead = res.rejected.map((r) => this.deadLetter(batch.origins[r.index]!, s.spec, r.reason, 'E_REJECTED'))
           await this.deps.publisher.publishBatch(dead)
@@ -260,6 +283,7 @@ export class GroupRunner {
         }
         break
       } catch (err) {
+        this.meter(s.spec.id).error(err)
         // Unreachable peers (ClickHouse down, NATS gone) are waited out; other errors get a few tries.
         const transient = (err as { code?: string }).code === 'E_NOT_CONNECTED' || (err as { unavailable?: boolean }).unavailable === true
         if ((!transient && attempt + 1 >= maxAttempts) || this.deps.signal.aborted) throw err
@@ -295,11 +319,15 @@ export class GroupRunner {
     this.held.splice(0, n)
     this.heldBase += n
     this.stats.acked += n
+    this.ackClock.acked(n)
   }
 
   private outputMessage(o: Output): OutMessage {
     const h = headers()
     h.set(H.msgId, messageId(this.deps.pipeline, this.group.id, this.deps.epoch, o.origin.seq, o.index))
+    // Event time is record metadata: it follows the record across hops (a window downstream reads it).
+    const et = o.origin.headers?.get(H.eventTime)
+    if (et) h.set(H.eventTime, et)
     return { subject: this.group.outputSubject!, data: encoder.encode(JSON.stringify(o.record)), headers: h }
   }
 
@@ -310,6 +338,7 @@ export class GroupRunner {
   }
 
   private deadLetter(m: JsMsg, stage: StageSpec, reason: string, code: string, index?: number): OutMessage {
+    this.meter(stage.id).dead(1)
     return deadLetterMessage(this.deps.pipeline, this.deps.epoch, {
       data: m.data,
       stage: stage.id,

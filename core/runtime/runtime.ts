@@ -13,16 +13,21 @@ import { streamName } from '../jetstream/names.js'
 import { compileTopology, type Topology } from './topology.js'
 import { runSource, type SourceStats } from './source-runner.js'
 import { GroupRunner, type GroupStats } from './group-runner.js'
+import { StatefulGroupRunner } from './stateful-group.js'
+import type { StageRunner } from './stage-runner.js'
 import { pluginContext, type ContextDeps } from './context.js'
 import { callHook } from './plugin-driver.js'
 import { readEpoch } from './epoch.js'
 import { sleep } from './backoff.js'
+import type { RuntimeMetrics } from '../metrics/types.js'
 
 export interface RuntimeDeps {
   nc: NatsConnection
   registry: PluginRegistry
   logger: Logger
   openClickHouse(opts: ClickHouseConnectionOptions): Promise<ClickHouse>
+  /** Builds the per-stage metrics once the topology is known (absent: nothing is measured). */
+  metrics?: (topology: Topology) => RuntimeMetrics
 }
 
 export interface RunSummary {
@@ -61,6 +66,7 @@ export async function createRuntime(spec: PipelineSpec, deps: RuntimeDeps, opts:
   const jsm: JetStreamManager = await jetstreamManager(deps.nc)
   const stateful = (s: StageSpec): boolean => deps.registry.get(s.kind, s.use)?.manifest.stateful === true
   const topology = compileTopology(spec, stateful)
+  const metrics = deps.metrics?.(topology)
   const stream = streamName(spec.name)
   await ensureStream(jsm, spec)
   const kv = await openStateBucket(js, spec.name, spec.replicas)
@@ -70,7 +76,7 @@ export async function createRuntime(spec: PipelineSpec, deps: RuntimeDeps, opts:
   const publisher = createPublisher(deps.nc)
 
   // Open every plugin before any data moves: a bad config or unreachable sink fails fast.
-  const runners: GroupRunner[] = []
+  const runners: StageRunner[] = []
   const closers: (() => Promise<void>)[] = []
   try {
     for (const g of topology.groups) {
@@ -88,6 +94,11 @@ export async function createRuntime(spec: PipelineSpec, deps: RuntimeDeps, opts:
         closers.push(() => callHook(s, 'close', () => writer.close?.()))
         sinks.push({ spec: s, writer })
       }
+      if (g.transforms[0] && stateful(g.transforms[0])) {
+        // Positions its own durable after its saved state (docs/state.md).
+        runners.push(new StatefulGroupRunner(g, transforms, sinks, { pipeline: spec.name, epoch, stream, js, jsm, kv, publisher, logger: deps.logger, signal: abort.signal, fetchBatch, ackWaitMs, maxPayload: deps.nc.info?.max_payload ?? 1024 * 1024, metrics }))
+        continue
+      }
       const maxRows = Math.max(0, ...sinks.map((s) => s.writer.batching?.rows ?? 1000))
       await ensureDurable(jsm, {
         stream,
@@ -103,7 +114,7 @@ export async function createRuntime(spec: PipelineSpec, deps: RuntimeDeps, opts:
         expiresMs: 1000,
         onError: (err, attempt) => deps.logger.warn({ consumer: g.consumer, attempt: attempt + 1, err: (err as Error).message }, 'fetch failed; retrying'),
       })
-      runners.push(new GroupRunner(g, transforms, sinks, { pipeline: spec.name, epoch, publisher, fetcher, logger: deps.logger, signal: abort.signal, maxDeliver, ackWaitMs }))
+      runners.push(new GroupRunner(g, transforms, sinks, { pipeline: spec.name, epoch, publisher, fetcher, logger: deps.logger, signal: abort.signal, maxDeliver, ackWaitMs, metrics }))
     }
   } catch (err) {
     for (const c of closers.reverse()) await c().catch(() => undefined)
@@ -121,7 +132,7 @@ export async function createRuntime(spec: PipelineSpec, deps: RuntimeDeps, opts:
       throw err
     }),
   )
-  const sourceRun = runSource({ ...ctxDeps, epoch, subject: topology.sourceSubject, publisher, maxPayload: deps.nc.info?.max_payload ?? 1024 * 1024 }, spec.source, sourceDef, sourceStats).catch((err: unknown) => {
+  const sourceRun = runSource({ ...ctxDeps, epoch, subject: topology.sourceSubject, publisher, maxPayload: deps.nc.info?.max_payload ?? 1024 * 1024, metrics }, spec.source, sourceDef, sourceStats).catch((err: unknown) => {
     abort.abort()
     stopGroups()
     throw err
@@ -131,7 +142,7 @@ export async function createRuntime(spec: PipelineSpec, deps: RuntimeDeps, opts:
   const watchCompletion = async (): Promise<boolean> => {
     await sourceRun.catch(() => undefined)
     if (!sourceStats.finished) return false
-    for (const r of runners) {
+    for (const [i, r] of runners.entries()) {
       for (;;) {
         if (abort.signal.aborted) return false
         if (r.idle) {
@@ -141,7 +152,11 @@ export async function createRuntime(spec: PipelineSpec, deps: RuntimeDeps, opts:
         }
         await sleep(100, abort.signal)
       }
-      r.requestStop()
+      if (r.complete) {
+        // A stateful group emits its open windows now; the groups after it must see them first.
+        r.complete()
+        await groupRuns[i]!.catch(() => undefined)
+      } else r.requestStop()
     }
     return true
   }

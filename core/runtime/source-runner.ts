@@ -10,6 +10,8 @@ import { deadLetterMessage } from './dlq.js'
 import { callHook } from './plugin-driver.js'
 import { sourceContext, type ContextDeps } from './context.js'
 import { backoffDelay, sleep } from './backoff.js'
+import type { RuntimeMetrics } from '../metrics/types.js'
+import { noMeter } from '../metrics/noop.js'
 
 export interface SourceStats {
   published: number
@@ -31,18 +33,20 @@ const DLQ_SAMPLE_BYTES = 64 * 1024
  * source's checkpoint in KV only once everything up to it is acknowledged by JetStream, so a
  * restart re-reads at most the unacknowledged tail (dropped by the duplicate window).
  */
-export async function runSource(deps: ContextDeps & { epoch: number; subject: string; publisher: JetStreamPublisher; maxPayload: number }, stage: StageSpec, def: SourceDefinition<unknown>, stats: SourceStats): Promise<void> {
+export async function runSource(deps: ContextDeps & { epoch: number; subject: string; publisher: JetStreamPublisher; maxPayload: number; metrics?: RuntimeMetrics }, stage: StageSpec, def: SourceDefinition<unknown>, stats: SourceStats): Promise<void> {
+  const meter = deps.metrics?.stage(stage.id) ?? noMeter
   const state = stageState(deps.kv, stage.id)
   const checkpoint = await state.get(POSITION_KEY)
   const ctx = sourceContext(deps, stage, checkpoint)
   const reader = await callHook(stage, 'open', () => def.open(ctx as never))
-  const inflight: { p: Promise<PublishResult>; checkpoint: JsonValue | undefined; n: number; dead: number; batch: SourceBatch }[] = []
+  const inflight: { p: Promise<PublishResult>; checkpoint: JsonValue | undefined; n: number; dead: number; batch: SourceBatch; at: number }[] = []
   const settleOldest = async (): Promise<void> => {
     const f = inflight.shift()!
     let r: PublishResult
     try {
       r = await f.p
     } catch (err) {
+      meter.error(err)
       const backpressure = err instanceof TributaryError && err.code === 'E_BACKPRESSURE'
       f.batch.settled?.({ ok: false, error: err as Error, backpressure })
       // A push source was told; it keeps running. Anything else stops the source.
@@ -53,7 +57,20 @@ export async function runSource(deps: ContextDeps & { epoch: number; subject: st
     stats.published += f.n
     stats.dead += f.dead
     stats.duplicates += r.duplicates
+    meter.count(0, f.n)
+    meter.dead(f.dead)
+    meter.acked(f.n + f.dead, (performance.now() - f.at) / 1000)
     if (f.checkpoint !== undefined) await saveCheckpoint(f.checkpoint)
+  }
+  // While read() waits for input, settle batches as their acks arrive rather than when the
+  // window fills: a push source answers its clients and frees its buffers only on settled().
+  const settleWhileReading = async (reading: Promise<unknown>): Promise<void> => {
+    const readDone = reading.then(() => true, () => true)
+    while (inflight.length > 0) {
+      const acked = inflight[0]!.p.then(() => false, () => false)
+      if (await Promise.race([readDone, acked, aborted.then(() => true)])) return
+      await settleOldest()
+    }
   }
   // Positions are saved until they stick: a NATS restart must not stop the source.
   const saveCheckpoint = async (cp: JsonValue): Promise<void> => {
@@ -75,16 +92,22 @@ export async function runSource(deps: ContextDeps & { epoch: number; subject: st
     for (;;) {
       if (deps.signal.aborted) break
       let batch
+      const readStarted = performance.now()
+      const reading = callHook(stage, 'read', () => reader.read())
+      reading.catch(() => undefined) // awaited below; a failure must not go unhandled meanwhile
+      await settleWhileReading(reading)
       try {
-        batch = await Promise.race([callHook(stage, 'read', () => reader.read()), aborted])
+        batch = await Promise.race([reading, aborted])
         attempt = 0
       } catch (err) {
+        meter.error(err)
         if ((err as { code?: string }).code !== 'E_NOT_CONNECTED') throw err
         deps.logger.warn({ stage: stage.id, err: (err as Error).message }, 'source not connected; retrying')
         await sleep(backoffDelay(attempt++), deps.signal)
         continue
       }
       if (!batch) break
+      meter.batch(batch.items.length, 0, (performance.now() - readStarted) / 1000)
       const msgs: OutMessage[] = []
       let dead = 0
       for (const item of batch.items) {
@@ -109,7 +132,7 @@ export async function runSource(deps: ContextDeps & { epoch: number; subject: st
           originSeq: item.offset,
         }))
       }
-      inflight.push({ p: deps.publisher.publishBatch(msgs, { failWhenFull: batch.failWhenFull }), checkpoint: batch.checkpoint, n: msgs.length - dead, dead, batch })
+      inflight.push({ p: deps.publisher.publishBatch(msgs, { failWhenFull: batch.failWhenFull }), checkpoint: batch.checkpoint, n: msgs.length - dead, dead, batch, at: performance.now() })
       // Surface a failed publish early rather than after the window fills.
       inflight[inflight.length - 1]!.p.catch(() => undefined)
       while (inflight.length >= MAX_BATCHES_IN_FLIGHT) await settleOldest()

@@ -22,3 +22,5 @@ function readSchema(name: string): object {
 export const manifestSchema = readSchema('plugin-manifest.schema.json')
 /** schemas/pipeline.schema.json */
 export const pipelineSchema = readSchema('pipeline.schema.json')
+/** schemas/pipeline-test.schema.json */
+export const pipelineTestSchema = readSchema('pipeline-test.schema.json')

@@ -1,4 +1,4 @@
-import type { Permissions } from './types.js'
+import type { InstallPlan, Permissions } from './types.js'
 
 const LABELS: Record<keyof Permissions, string> = {
   network: 'connect to',
@@ -32,4 +32,11 @@ export function addedPermissions(prev: Permissions | undefined, next: Permission
 
 export function isEmpty(p: Permissions): boolean {
   return Object.keys(p).length === 0
+}
+
+/** What the user reads before accepting a plugin: what it is, where from, and what it may do. */
+export function describePlan(plan: InstallPlan): string {
+  const head = `${plan.package} ${plan.version}: ${plan.kind} plugin "${plan.name}" from ${plan.source.spec}${plan.previous ? ` (replaces ${plan.previous.version})` : ''}`
+  const perms = plan.added && plan.previous ? describePermissions(plan.added).map((l) => `${l} (new in this version)`) : describePermissions(plan.permissions)
+  return [head, `  ${plan.description}`, '  It asks to:', ...perms.map((l) => `    - ${l}`)].join('\n')
 }

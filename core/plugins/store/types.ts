@@ -44,6 +44,8 @@ export interface InstallPlan {
   source: PluginSource
   /** The entry it replaces (reinstall or update). */
   previous?: LockEntry
+  /** On update: the permissions the new version adds (only then is the user asked again). */
+  added?: Permissions
 }
 
 /** Asked once per plugin, after validation and before any plugin code runs; false cancels. */

@@ -50,7 +50,7 @@ export async function verifyStaged(dir: string, pkg: string, lock: PluginLock): 
   const version = tributaryInstall().version
   if (!semver.satisfies(version, manifest.engine, { includePrerelease: true })) {
     throw new TributaryError('E_PLUGIN', `${who} needs Tributary ${manifest.engine}, but this is Tributary ${version}`, {
-      hint: `install a version of the plugin made for Tributary ${version} (\`tributary plugins install ${pkg}@<version>\`), or upgrade Tributary`,
+      hint: `install a version of the plugin made for Tributary ${version} (from npm: \`tributary plugins install ${pkg}@<version>\`), or upgrade Tributary`,
     })
   }
   if (!existsSync(path.resolve(pkgDir, manifest.entry))) {

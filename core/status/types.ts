@@ -1,0 +1,61 @@
+import type { StageTotals } from '../metrics/types.js'
+import type { ConsumerProbe, StreamProbe } from '../metrics/probe.js'
+
+export type RuntimeState = 'starting' | 'running' | 'draining' | 'stopped' | 'failed'
+
+/** A stage's figures in a status document: totals since the runtime started, and rates over the last interval. */
+export interface StageStatus extends StageTotals {
+  inPerS: number
+  outPerS: number
+}
+
+/**
+ * What a runtime publishes about itself every few seconds, in the pipeline's state bucket under
+ * `_runtime.<instance>`: read by `pipelines status` and `top`, also after the runtime exited
+ * (its last document stays, with state `stopped` or `failed`, or a stale heartbeat after kill -9).
+ */
+export interface RuntimeStatusDoc {
+  version: 1
+  pipeline: string
+  /** `<host>-<pid>`: several runtimes may share a pipeline's durables. */
+  instance: string
+  host: string
+  pid: number
+  tributaryVersion: string
+  state: RuntimeState
+  startedAt: string
+  updatedAt: string
+  /** The heartbeat period: a running runtime silent for 3 periods is taken as gone. */
+  intervalMs: number
+  metricsUrl?: string
+  stages: StageStatus[]
+  consumers: ConsumerProbe[]
+  lastError?: { stage?: string; message: string; at: string }
+}
+
+/** A runtime as `pipelines status` reports it. */
+export interface RuntimeSummary {
+  instance: string
+  host: string
+  pid: number
+  /** `lost`: said it was running but stopped sending heartbeats (killed, host gone). */
+  state: RuntimeState | 'lost'
+  startedAt: string
+  updatedAt: string
+  metricsUrl?: string
+}
+
+export interface PipelineStatus {
+  pipeline: string
+  /** Deployed pipelines come with the deploy issue; today every pipeline is started by `run`. */
+  mode: 'run'
+  /** `running` while at least one runtime sends heartbeats. */
+  state: 'running' | 'stopped'
+  runtimes: RuntimeSummary[]
+  /** Summed over the live runtimes, else the figures of the most recent one (rates then 0). */
+  stages: StageStatus[]
+  /** Live from the server, also when no runtime runs. */
+  consumers: ConsumerProbe[]
+  stream?: StreamProbe
+  lastError?: { stage?: string; message: string; at: string }
+}
