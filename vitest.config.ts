@@ -27,6 +27,18 @@ export default defineConfig({
       },
       {
         test: {
+          // Real npm installs (registry, pack, TypeScript builds) through the compiled CLI.
+          name: 'slow',
+          include: ['test/slow/**/*.test.ts'],
+          sequence: { groupOrder: 2 },
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+          maxWorkers: 2,
+          fileParallelism: true,
+        },
+      },
+      {
+        test: {
           // kill -9 loops and server restarts; repeat counts from TRIB_FAULT_REPEATS (default 2).
           name: 'faults',
           include: ['test/faults/**/*.test.ts'],

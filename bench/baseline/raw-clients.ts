@@ -25,21 +25,31 @@ export async function openChdb(dir: string): Promise<{ command(sql: string): Pro
   }
 }
 
-/** Core publishes whose JetStream acks are counted on one wildcard subscription; at most `window` outstanding. */
-export function rawPublisher(nc: NatsConnection, window = 4000): { publish(subject: string, data: Uint8Array, msgId: string): Promise<void>; drain(): Promise<void>; readonly sent: number } {
+/**
+ * Core publishes whose JetStream acks are counted on one wildcard subscription; at most `window`
+ * outstanding. Acks of one stream come back in publish order, so "n acked" means the first n.
+ */
+export function rawPublisher(nc: NatsConnection, window = 4000): { publish(subject: string, data: Uint8Array, msgId: string): Promise<void>; waitAcked(n: number): Promise<void>; drain(): Promise<void>; readonly sent: number } {
   let sent = 0
   let acked = 0
-  let wake: (() => void) | undefined
+  let failure: Error | undefined
+  const waiters: (() => void)[] = []
   const inbox = createInbox()
   nc.subscribe(`${inbox}.*`, {
     callback: (_err, m) => {
       // A JetStream error answer (stream full, no stream) fails the run: a baseline does not retry.
-      if (m.data.length && m.string().includes('"error"')) throw new Error(`publish failed: ${m.string()}`)
+      if (m.data.length && m.string().includes('"error"')) failure ??= new Error(`publish failed: ${m.string()}`)
       acked++
-      wake?.()
+      for (const w of waiters.splice(0)) w()
     },
   })
-  const wait = (): Promise<void> => new Promise<void>((r) => (wake = r))
+  const until = async (done: () => boolean): Promise<void> => {
+    while (!done()) {
+      if (failure) throw failure
+      await new Promise<void>((r) => waiters.push(r))
+    }
+    if (failure) throw failure
+  }
   return {
     get sent() {
       return sent
@@ -48,11 +58,10 @@ export function rawPublisher(nc: NatsConnection, window = 4000): { publish(subje
       const h = headers()
       h.set('Nats-Msg-Id', msgId)
       nc.publish(subject, data, { reply: `${inbox}.${++sent}`, headers: h })
-      while (sent - acked > window) await wait()
+      if (sent - acked > window) await until(() => sent - acked <= window)
     },
-    async drain() {
-      while (acked < sent) await wait()
-    },
+    waitAcked: (n) => until(() => acked >= n),
+    drain: () => until(() => acked >= sent),
   }
 }
 
@@ -62,7 +71,7 @@ export async function ensureStream(nc: NatsConnection, name: string, subjects: s
 }
 
 /** A single-owner durable (ack policy all: one ack settles a batch) fetched 1000 at a time, next fetch asked for in advance. */
-export async function fetchLoop(nc: NatsConnection, stream: string, durable: string, filter: string, opts: { maxAckPending?: number } = {}): Promise<{ next(): Promise<JsMsg[]> }> {
+export async function fetchLoop(nc: NatsConnection, stream: string, durable: string, filter: string, opts: { maxAckPending?: number } = {}): Promise<{ next(): Promise<JsMsg[]>; close(): Promise<void> }> {
   const jsm = await jetstreamManager(nc)
   await jsm.consumers.add(stream, { durable_name: durable, ack_policy: AckPolicy.All, max_ack_pending: opts.maxAckPending ?? 30_000, filter_subject: filter })
   const consumer = await jetstream(nc).consumers.get(stream, durable)
@@ -78,5 +87,7 @@ export async function fetchLoop(nc: NatsConnection, stream: string, durable: str
       pending = fetchBatch()
       return b
     },
+    // The fetch asked for in advance ends empty (or with the connection): nothing to process.
+    close: () => pending.then(() => undefined, () => undefined),
   }
 }

@@ -18,6 +18,12 @@ export interface JetStreamPublisher {
   publishBatch(msgs: readonly OutMessage[], opts?: { failWhenFull?: boolean }): Promise<PublishResult>
   /** Messages sent and not yet acknowledged. */
   readonly inFlight: number
+  /**
+   * Drain: batches waiting for room in a full stream (or for JetStream to come back) fail now
+   * with E_BACKPRESSURE instead of waiting forever; their records were not acknowledged, so a
+   * source re-reads them next run.
+   */
+  stopWaiting(): void
   close(): Promise<void>
 }
 
@@ -67,6 +73,7 @@ export function createPublisher(nc: NatsConnection, opts: PublisherOptions = {})
   const pending = new Map<number, Pending>()
   let token = 0
   let closed = false
+  let giveUp = false
   let waiters: (() => void)[] = []
 
   const wake = (): void => {
@@ -100,8 +107,8 @@ export function createPublisher(nc: NatsConnection, opts: PublisherOptions = {})
         // No responders: JetStream is restarting (streams reload after a server restart), or the
         // stream is gone. Retry for a while with the same id; then say so.
         p.noResponders = (p.noResponders ?? 0) + 1
-        if (p.noResponders <= NO_RESPONDER_RETRIES && !closed) {
-          setTimeout(() => (closed ? fail(b, closedError()) : send(p)), Math.min(2000, 100 * p.noResponders)).unref?.()
+        if (p.noResponders <= NO_RESPONDER_RETRIES && !closed && !giveUp) {
+          setTimeout(() => (closed || giveUp ? fail(b, gaveUpError()) : send(p)), Math.min(2000, 100 * p.noResponders)).unref?.()
           return
         }
         fail(b, new TributaryError('E_NATS', `no JetStream stream captures subject ${p.msg.subject}`, { hint: 'the pipeline stream is missing: run the pipeline again to create it' }))
@@ -121,9 +128,9 @@ export function createPublisher(nc: NatsConnection, opts: PublisherOptions = {})
           wake()
           return
         }
-        if (full && !closed) {
+        if (full && !closed && !giveUp) {
           // Stream full: keep the message and try again shortly; this is the backpressure.
-          setTimeout(() => (closed ? fail(b, closedError()) : send(p)), fullRetryMs).unref?.()
+          setTimeout(() => (closed || giveUp ? fail(b, gaveUpError()) : send(p)), fullRetryMs).unref?.()
           return
         }
         fail(b, new TributaryError('E_NATS', `JetStream refused a message on ${p.msg.subject}: ${ack.error.description ?? 'unknown error'} (code ${ack.error.err_code ?? ack.error.code})`))
@@ -148,11 +155,15 @@ export function createPublisher(nc: NatsConnection, opts: PublisherOptions = {})
   }, Math.max(250, Math.floor(ackTimeoutMs / 4)))
   timer.unref?.()
 
+  const gaveUpError = (): TributaryError => new TributaryError('E_BACKPRESSURE', 'stopped while waiting for room in the stream', { hint: 'the records were not acknowledged: they are read again next run' })
   const closedError = (): TributaryError => new TributaryError('E_NATS', 'publisher closed while messages were in flight')
 
   return {
     get inFlight() {
       return pending.size
+    },
+    stopWaiting() {
+      giveUp = true
     },
     async publishBatch(msgs, popts) {
       if (closed) throw closedError()

@@ -19,6 +19,7 @@ import { pluginContext, type ContextDeps } from './context.js'
 import { callHook } from './plugin-driver.js'
 import { readEpoch } from './epoch.js'
 import { sleep } from './backoff.js'
+import { startRetentionKeeper } from './retention-keeper.js'
 import type { RuntimeMetrics } from '../metrics/types.js'
 
 export interface RuntimeDeps {
@@ -124,6 +125,7 @@ export async function createRuntime(spec: PipelineSpec, deps: RuntimeDeps, opts:
   const sourceDef = await loadDef<SourceDefinition<unknown>>(deps.registry, spec.source)
   const sourceStats: SourceStats = { published: 0, duplicates: 0, dead: 0, finished: false }
 
+  const keeper = startRetentionKeeper({ jsm, stream, pipeline: spec.name, maxBytes: spec.retention.maxBytes, logger: deps.logger })
   const stopGroups = (): void => runners.forEach((r) => r.requestStop())
   const groupRuns = runners.map((r) =>
     r.run().catch((err: unknown) => {
@@ -164,6 +166,7 @@ export async function createRuntime(spec: PipelineSpec, deps: RuntimeDeps, opts:
   let closed: Promise<void> | undefined
   const closeAll = (): Promise<void> =>
     (closed ??= (async () => {
+      keeper.stop()
       for (const c of closers.reverse()) await c().catch((err: unknown) => deps.logger.warn({ err: (err as Error).message }, 'plugin close failed'))
       await deps.nc.flush().catch(() => undefined)
       await publisher.close()
@@ -189,6 +192,7 @@ export async function createRuntime(spec: PipelineSpec, deps: RuntimeDeps, opts:
       if (abort.signal.aborted) return
       deps.logger.info({ pipeline: spec.name }, 'draining: finishing in-flight batches, flushing sinks, acking')
       abort.abort()
+      publisher.stopWaiting()
       stopGroups()
     },
   }

@@ -50,7 +50,7 @@ export async function runSource(deps: ContextDeps & { epoch: number; subject: st
       const backpressure = err instanceof TributaryError && err.code === 'E_BACKPRESSURE'
       f.batch.settled?.({ ok: false, error: err as Error, backpressure })
       // A push source was told; it keeps running. Anything else stops the source.
-      if (backpressure && f.batch.settled) return
+      if (backpressure && (f.batch.settled || deps.signal.aborted)) return
       throw err
     }
     f.batch.settled?.({ ok: true })

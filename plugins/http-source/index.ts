@@ -80,7 +80,8 @@ export default defineSource<HttpConfig>({
       if (draining) return busy(res, 'the pipeline is shutting down')
       if (entries.length === 0) return answer(res, cfg.successStatus, { accepted: 0, rejected: 0 })
       // Bounded in memory too: when JetStream is slow, refuse rather than queue without end.
-      if (queuedRecords + entries.length > cfg.maxQueuedRecords) return busy(res, 'too many records waiting to be stored: try again later')
+      // (A request alone is always taken, or one larger than the bound could never get in.)
+      if (queuedRecords > 0 && queuedRecords + entries.length > cfg.maxQueuedRecords) return busy(res, 'too many records waiting to be stored: try again later')
       const p: Pending = { entries, res }
       queue.push(p)
       unanswered.add(p)
@@ -90,7 +91,9 @@ export default defineSource<HttpConfig>({
 
     const server = createServer((req, res) => {
       handle(req, res).catch((err: unknown) => {
-        ctx.logger.error({ err: (err as Error).message }, 'http source request failed')
+        // A client that hangs up mid-upload is routine; anything else is worth a warning.
+        if (req.destroyed) ctx.logger.debug({ err: (err as Error).message }, 'http client went away')
+        else ctx.logger.warn({ err: (err as Error).message }, 'http source request failed')
         answer(res, 500, { error: 'internal error' })
       })
     })

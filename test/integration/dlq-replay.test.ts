@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { connect } from '@nats-io/transport-node'
-import { jetstreamManager } from '@nats-io/jetstream'
+import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/nats-core'
 import { startNatsServer } from '../helpers/nats-server.js'
 import { makeTempDir } from '../helpers/tmp.js'
@@ -13,6 +13,13 @@ import { natsServersOn } from '../../core/nats/process.js'
 import type { ClickHouse } from '../../core/plugin-api.js'
 import type { DlqEntry, RedriveSummary } from '../../core/dlq/types.js'
 import type { ReplayResult } from '../../core/replay/types.js'
+import { readDeadRecords } from '../../core/dlq/read.js'
+import { redriveDeadRecords } from '../../core/dlq/redrive.js'
+import { redriveMessage } from '../../core/dlq/redrive-message.js'
+import { writeIntent } from '../../core/dlq/redrive-intent.js'
+import { openStateBucket } from '../../core/jetstream/kv-state.js'
+import { createPublisher } from '../../core/jetstream/publisher.js'
+import { bumpEpoch } from '../../core/runtime/epoch.js'
 
 // One nats-server and one home for the file. This process opens the home's chDB first and keeps
 // it open, so it is the owner and every CLI child reaches ClickHouse through it (one data
@@ -130,6 +137,38 @@ describe('dead-letter queue, redrive, replay and tap (real nats-server, real chD
     expect(await cli<DlqEntry[]>(['dlq', 'list', 'dq'])).toHaveLength(2)
   })
 
+  it('a redrive killed after publishing part of its records is finished by the next one, with nothing twice', async () => {
+    const rows = Array.from({ length: 500 }, (_, k) => ((k + 1) % 50 === 0 ? { id: k + 1 } : { id: k + 1, x: 9 }))
+    await writeFile(path.join(tmp.dir, 'rd.ndjson'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n')
+    const rd = path.join(tmp.dir, 'rd.yaml')
+    const write = (where: string): Promise<void> =>
+      writeFile(rd, `name: rd
+source: { use: file, config: { path: rd.ndjson } }
+transforms: [ { use: filter, config: { where: ${JSON.stringify(where)} } } ]
+sinks: [ { use: clickhouse, config: { table: rd_events, columns: { id: UInt64, x: Float64 }, batch: { maxWait: 100ms } } } ]
+`)
+    await write('x > 1')
+    expect((await runPipelineFile(rd, { home, env })).completed).toBe(true)
+    const dead = await readDeadRecords(nc, 'rd', 'test')
+    expect(dead).toHaveLength(10)
+    await write('!has(record.x) || x > 1')
+
+    // What a redrive killed midway leaves: its intent in KV, 4 of its 10 records republished, no marker.
+    const kv = await openStateBucket(jetstream(nc), 'rd')
+    const epoch = await bumpEpoch(kv)
+    await writeIntent(kv, { stage: 'filter', epoch, upTo: Math.max(...dead.map((e) => e.seq)) })
+    const publisher = createPublisher(nc)
+    await publisher.publishBatch(dead.slice(0, 4).map((e) => redriveMessage('rd', epoch, e)))
+    await publisher.close()
+
+    const summary = await redriveDeadRecords(nc, 'rd', 'test')
+    expect(summary).toMatchObject({ recovered: 10, redriven: 10, republished: 10 })
+    expect(await readDeadRecords(nc, 'rd', 'test')).toEqual([])
+    expect((await runPipelineFile(rd, { home, env })).completed).toBe(true)
+    // The 4 republished twice were dropped by the duplicate window (same epoch, same ids).
+    expect(await one('SELECT count() AS n, uniqExact(id) AS ids FROM rd_events')).toEqual({ n: 500, ids: 500 })
+  })
+
   it('replay --into-table builds a table equal to the original, without moving the pipeline’s consumer', async () => {
     const jsm = await jetstreamManager(nc)
     const before = await jsm.consumers.info('TRIB_DQ', 'dq--filter')
@@ -222,9 +261,12 @@ sinks: [ { use: stdout, config: {} } ]
     expect(withMeta.code, withMeta.stderr).toBe(0)
     for (const l of withMeta.stdout.trim().split('\n')) expect(JSON.parse(l)).toMatchObject({ subject: 'trib.live.generate', id: expect.stringMatching(/^live:generate:\d+:\d+$/), record: { id: expect.any(Number) } })
 
+    // A plain subscription: no consumer was created on the stream, the pipeline's is the only one.
+    const names: string[] = []
+    for await (const c of jsm.consumers.list('TRIB_LIVE')) names.push(c.name)
+    expect(names).toEqual(['live--stdout'])
     bg.child.kill('SIGTERM')
     expect(await bg.exited).toBe(0)
-    expect((await jsm.consumers.info('TRIB_LIVE', 'live--stdout')).num_ack_pending).toBe(0)
   })
 
   it('dlq list works after `run` exited, on the home’s private NATS server', async () => {

@@ -43,7 +43,7 @@ source: { use: file, config: { path: in.ndjson, batchSize: 500 } }
 transforms: [ { use: filter, config: { where: "${where}" } } ]
 sinks:
   - use: clickhouse
-    config: { url: \${env:TEST_CH_URL}, table: srv_events, columns: { id: UInt64, value: Float64 }, orderBy: [id], batch: { maxWait: 100ms } }
+    config: { url: "\${env:TEST_CH_URL}", table: srv_events, columns: { id: UInt64, value: Float64 }, orderBy: [id], batch: { maxWait: 100ms } }
 `)
     const env = { ...process.env, NATS_URL: nats.url, TEST_CH_URL: server.url }
     const home = path.join(tmp.dir, 'home')
