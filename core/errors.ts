@@ -15,6 +15,8 @@ export type ErrorCode =
   | 'E_RECORD' // one record is malformed (goes to the DLQ)
   | 'E_STATE' // KV state is inconsistent
   | 'E_BACKPRESSURE' // the pipeline's stream is full: try again later
+  | 'E_LEASE' // a lease was lost (taken over, or not renewed in time)
+  | 'E_FLEET' // a fleet operation was refused (deploy, stop, remove, worker)
   | 'E_USAGE' // a CLI was called wrongly
   | 'E_TEST_FAILED' // a conformance check or a pipeline test failed (the report says which)
   | 'E_INTERNAL'

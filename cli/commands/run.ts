@@ -13,7 +13,7 @@ export default class Run extends BaseCommand<typeof Run> {
   ]
   static override args = { file: Args.string({ description: 'Pipeline file (YAML or JSON)', required: true }) }
   static override flags = {
-    'metrics-port': Flags.integer({ description: 'Serve Prometheus /metrics, /healthz and /readyz on this port of 127.0.0.1 (0: a free port, printed in the log); overrides the file\'s `metrics.port`', min: 0, max: 65535 }),
+    'metrics-port': Flags.integer({ description: 'Serve Prometheus /metrics, /healthz and /readyz on this port (0: a free one, printed in the log); overrides `metrics.port` of the file, whose `metrics.host` (default 127.0.0.1) is the address. Off when neither is set', min: 0, max: 65535 }),
   }
 
   async run(): Promise<void> {

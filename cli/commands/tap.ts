@@ -26,7 +26,7 @@ export default class Tap extends BaseCommand<typeof Tap> {
     try {
       await withNats({ home: this.home, nats: this.flags.nats }, async (nc, where) => {
         const target = await resolveTapTarget(nc, args.pipeline, args.stage, where)
-        if (target.stored === 0) this.warn(`nothing was ever stored on ${target.subject}: if stage ${target.stage} is fused with the next one, tap an earlier stage`)
+        if (target.stored === 0) this.warn(`nothing is stored on ${target.subject}: stage ${target.stage} may not exist, or be fused with the stage after it (no JetStream hop)${target.known.length ? `; stages with data: ${target.known.join(', ')}` : ''}`)
         process.stderr.write(`tapping ${target.subject} (Ctrl-C to stop)\n`)
         await tapSubject(nc, target.subject, {
           limit: flags.limit,

@@ -15,7 +15,7 @@ import type { ConsumerProbe } from '../metrics/probe.js'
 import { openStateBucket } from '../jetstream/kv-state.js'
 import { instanceId, pruneStatusDocs, writeStatus } from '../status/heartbeat.js'
 import { StatusTracker } from '../status/tracker.js'
-import type { RuntimeState } from '../status/types.js'
+import type { FleetRole, RuntimeState } from '../status/types.js'
 import { tributaryInstall } from './tributary-install.js'
 
 /** Status documents of runtimes silent for a day are removed when a runtime of the pipeline starts. */
@@ -29,6 +29,8 @@ export interface ObserveOptions {
   http?: { host: string; port: number }
   /** Heartbeat and consumer polling period. */
   intervalMs?: number
+  /** A fleet worker says what it runs of the pipeline, read at each heartbeat. */
+  fleet?: () => FleetRole
 }
 
 /**
@@ -120,6 +122,7 @@ export class RunObserver {
     if (!this.kv || !this.tracker || !this.metrics) return
     // A failed poll keeps the last known lag rather than reporting none.
     if (consumers) this.lastConsumers = consumers
-    await writeStatus(this.kv, this.tracker.doc(this.state, this.metrics.totals(), this.lastConsumers))
+    const doc = this.tracker.doc(this.state, this.metrics.totals(), this.lastConsumers)
+    await writeStatus(this.kv, this.opts.fleet ? { ...doc, fleet: this.opts.fleet() } : doc)
   }
 }

@@ -1,5 +1,6 @@
 import { jetstreamManager } from '@nats-io/jetstream'
 import { Kvm } from '@nats-io/kv'
+import type { NatsConnection } from '@nats-io/nats-core'
 import type { JsonValue } from '../plugin-api.js'
 import type { PipelineSpec } from '../pipeline/types.js'
 import type { PluginRegistry } from '../plugins/types.js'
@@ -17,13 +18,8 @@ function clickhouseSinks(spec: PipelineSpec): { table: string; columns?: Record<
     .map((s) => s.config as { table: string; columns?: Record<string, string>; url?: string; user?: string; password?: string; database?: string })
 }
 
-/** `validate --plan`: reads the current state (creating nothing) and compares it with the file. */
-export async function planPipeline(spec: PipelineSpec, registry: PluginRegistry, session: Session): Promise<Plan> {
-  const topology = compileTopology(spec, (s) => registry.get(s.kind, s.use)?.manifest.stateful === true)
-  const sinks = clickhouseSinks(spec)
-  const desired: DesiredState = { consumers: topology.groups.map((g) => g.consumer), tables: sinks.map(({ table, columns }) => ({ table, columns })) }
-
-  const { nc } = await session.nats(spec.nats)
+/** What JetStream holds for the pipeline now (stream, consumers, saved positions), creating nothing. */
+export async function readJetStreamState(nc: NatsConnection, spec: PipelineSpec): Promise<CurrentState> {
   const jsm = await jetstreamManager(nc)
   const stream = await getStream(jsm, streamName(spec.name))
   const current: CurrentState = { streamExists: stream !== undefined, streamMessages: stream?.state.messages, consumers: [], positions: {}, tables: {} }
@@ -40,6 +36,17 @@ export async function planPipeline(spec: PipelineSpec, registry: PluginRegistry,
       if (e && e.operation === 'PUT' && e.length > 0) current.positions[key.slice(0, -'.position'.length)] = e.json<JsonValue>()
     }
   }
+  return current
+}
+
+/** `validate --plan`: reads the current state (creating nothing) and compares it with the file. */
+export async function planPipeline(spec: PipelineSpec, registry: PluginRegistry, session: Session): Promise<Plan> {
+  const topology = compileTopology(spec, (s) => registry.get(s.kind, s.use)?.manifest.stateful === true)
+  const sinks = clickhouseSinks(spec)
+  const desired: DesiredState = { consumers: topology.groups.map((g) => g.consumer), tables: sinks.map(({ table, columns }) => ({ table, columns })) }
+
+  const { nc } = await session.nats(spec.nats)
+  const current = await readJetStreamState(nc, spec)
   for (const s of sinks) {
     const ch = await session.clickhouse({ url: s.url, user: s.user, password: s.password, database: s.database })
     try {

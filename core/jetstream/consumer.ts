@@ -95,10 +95,15 @@ export function createBatchFetcher(
       }
     }
   }
-  const running = loop().catch((err: unknown) => {
-    failure = err
-    wakeConsumer()
-  })
+  let finished = false
+  const running = loop()
+    .catch((err: unknown) => {
+      failure = err
+    })
+    .finally(() => {
+      finished = true
+      wakeConsumer()
+    })
 
   return {
     async next() {
@@ -109,13 +114,14 @@ export function createBatchFetcher(
           return b
         }
         if (failure) throw failure
-        if (stopped) return undefined
+        // After stop(), a fetch already asked for still delivers: hand that batch over too,
+        // so a drain acks it instead of leaving it to be redelivered after ack_wait.
+        if (stopped && finished) return undefined
         await new Promise<void>((r) => (notifyConsumer = r))
       }
     },
     stop() {
       stopped = true
-      wakeConsumer()
       notifyProducer?.()
       void running
     },

@@ -49,7 +49,7 @@ export function createRuntimeMetrics(registry: Registry, pipeline: string, stage
   const ackLatency = histogram('tributary_stage_ack_latency_seconds', 'From a batch\'s arrival to its acknowledgement (a source: publish to JetStream ack)', LATENCY_BUCKETS)
   const writeLatency = histogram('tributary_sink_write_seconds', 'Duration of a sink write (the ClickHouse insert for the clickhouse sink)', LATENCY_BUCKETS)
   const info = new Gauge({ name: 'tributary_stage_info', help: 'One series per stage: kind, plugin and consuming group', labelNames: ['pipeline', 'stage', 'kind', 'plugin', 'group'], registers: [registry] })
-  new Gauge({ name: 'tributary_runtime_info', help: 'The running Tributary runtime', labelNames: ['pipeline', 'instance', 'version'], registers: [registry] }).set({ pipeline, instance: opts.instance, version: opts.version }, 1)
+  new Gauge({ name: 'tributary_runtime_info', help: 'The running Tributary runtime (runtime: <host>-<pid>, as in `pipelines status`)', labelNames: ['pipeline', 'runtime', 'version'], registers: [registry] }).set({ pipeline, runtime: opts.instance, version: opts.version }, 1)
 
   const gauges: PolledGauges = {
     consumerPending: consumerGauge('tributary_consumer_pending_messages', 'Messages in the stream not yet delivered to the stage\'s durable consumer'),

@@ -14,6 +14,8 @@ export interface PluginManifest {
   output?: JsonObject
   /** Keeps per-key state: never fused with its neighbours, runs behind a JetStream boundary. */
   stateful?: boolean
+  /** Sources in a fleet: one worker at a time under a lease (`single`, also when absent) or every worker (`per-worker`). */
+  instances?: 'single' | 'per-worker'
   permissions?: {
     network?: string[]
     read?: string[]

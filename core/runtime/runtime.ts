@@ -10,7 +10,7 @@ import { createBatchFetcher, ensureDurable, getConsumer } from '../jetstream/con
 import { createPublisher } from '../jetstream/publisher.js'
 import { openStateBucket } from '../jetstream/kv-state.js'
 import { streamName } from '../jetstream/names.js'
-import { compileTopology, type Topology } from './topology.js'
+import { compileTopology, type StageGroup, type Topology } from './topology.js'
 import { runSource, type SourceStats } from './source-runner.js'
 import { GroupRunner, type GroupStats } from './group-runner.js'
 import { StatefulGroupRunner } from './stateful-group.js'
@@ -51,6 +51,18 @@ export interface RuntimeOptions {
   fetchBatch?: number
   ackWaitMs?: number
   maxDeliver?: number
+  /** Which parts this process runs (default: all of them). */
+  parts?: RuntimeParts
+}
+
+/**
+ * A fleet worker splits a pipeline: groups on shared durables run on every worker, while the
+ * source and single-owner groups (a stateful head: ack policy all, positioned durable) run in
+ * another runtime of the same pipeline under a lease.
+ */
+export interface RuntimeParts {
+  source: boolean
+  groups(group: StageGroup, singleOwner: boolean): boolean
 }
 
 async function loadDef<T>(registry: PluginRegistry, stage: StageSpec): Promise<T> {
@@ -81,6 +93,7 @@ export async function createRuntime(spec: PipelineSpec, deps: RuntimeDeps, opts:
   const closers: (() => Promise<void>)[] = []
   try {
     for (const g of topology.groups) {
+      if (opts.parts && !opts.parts.groups(g, g.transforms[0] !== undefined && stateful(g.transforms[0]))) continue
       const transforms = []
       for (const t of g.transforms) {
         const def = await loadDef<TransformDefinition<unknown>>(deps.registry, t)
@@ -122,7 +135,8 @@ export async function createRuntime(spec: PipelineSpec, deps: RuntimeDeps, opts:
     await publisher.close()
     throw err
   }
-  const sourceDef = await loadDef<SourceDefinition<unknown>>(deps.registry, spec.source)
+  const runsSource = opts.parts?.source ?? true
+  const sourceDef = runsSource ? await loadDef<SourceDefinition<unknown>>(deps.registry, spec.source) : undefined
   const sourceStats: SourceStats = { published: 0, duplicates: 0, dead: 0, finished: false }
 
   const keeper = startRetentionKeeper({ jsm, stream, pipeline: spec.name, maxBytes: spec.retention.maxBytes, logger: deps.logger })
@@ -134,7 +148,7 @@ export async function createRuntime(spec: PipelineSpec, deps: RuntimeDeps, opts:
       throw err
     }),
   )
-  const sourceRun = runSource({ ...ctxDeps, epoch, subject: topology.sourceSubject, publisher, maxPayload: deps.nc.info?.max_payload ?? 1024 * 1024, metrics }, spec.source, sourceDef, sourceStats).catch((err: unknown) => {
+  const sourceRun = !sourceDef ? Promise.resolve() : runSource({ ...ctxDeps, epoch, subject: topology.sourceSubject, publisher, maxPayload: deps.nc.info?.max_payload ?? 1024 * 1024, metrics }, spec.source, sourceDef, sourceStats).catch((err: unknown) => {
     abort.abort()
     stopGroups()
     throw err

@@ -65,6 +65,7 @@ function summarize(d: RuntimeStatusDoc, now: number): RuntimeSummary {
     startedAt: d.startedAt,
     updatedAt: d.updatedAt,
     ...(d.metricsUrl ? { metricsUrl: d.metricsUrl } : {}),
+    ...(d.fleet ? { fleet: d.fleet } : {}),
   }
 }
 

@@ -31,6 +31,17 @@ export interface RuntimeStatusDoc {
   stages: StageStatus[]
   consumers: ConsumerProbe[]
   lastError?: { stage?: string; message: string; at: string }
+  /** Set when a fleet worker runs this runtime (`tributary worker`). */
+  fleet?: FleetRole
+}
+
+/** What a fleet worker runs of a deployed pipeline. */
+export interface FleetRole {
+  fleet: string
+  worker: string
+  revision: number
+  /** `groups`, `source`, `stateful`, or `source (standby)` etc. while another worker holds the lease. */
+  runs: string[]
 }
 
 /** A runtime as `pipelines status` reports it. */
@@ -43,6 +54,7 @@ export interface RuntimeSummary {
   startedAt: string
   updatedAt: string
   metricsUrl?: string
+  fleet?: FleetRole
 }
 
 export interface PipelineStatus {

@@ -10,6 +10,8 @@ export interface TapTarget {
   subject: string
   /** Messages the stream holds on that subject now: 0 hints at a fused stage (no JetStream hop). */
   stored: number
+  /** Stages whose subjects hold messages: where tapping shows something. */
+  known: string[]
 }
 
 const STAGE_ID = /^[a-z][a-z0-9_-]*$/
@@ -25,7 +27,10 @@ export async function resolveTapTarget(nc: NatsConnection, pipeline: string, sta
   const info = await jsm.streams.info(streamName(pipeline), { subjects_filter: `trib.${pipeline}.*` })
   const counts = info.state.subjects ?? {}
   const dataStages = Object.keys(counts).filter((s) => s !== dlqSubject(pipeline)).map((s) => s.slice(`trib.${pipeline}.`.length))
-  const at = (id: string): TapTarget => ({ stage: id, subject: id === 'dlq' ? dlqSubject(pipeline) : stageSubject(pipeline, id), stored: counts[id === 'dlq' ? dlqSubject(pipeline) : stageSubject(pipeline, id)] ?? 0 })
+  const at = (id: string): TapTarget => {
+    const subject = id === 'dlq' ? dlqSubject(pipeline) : stageSubject(pipeline, id)
+    return { stage: id, subject, stored: counts[subject] ?? 0, known: dataStages }
+  }
   if (stage !== undefined) {
     if (!STAGE_ID.test(stage)) throw new TributaryError('E_USAGE', `"${stage}" is not a stage id`, { hint: stagesHint(pipeline, dataStages) })
     return at(stage)

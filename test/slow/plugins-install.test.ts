@@ -143,6 +143,10 @@ describe('plugins install / uninstall / update', () => {
     expect(r.stderr).toContain('Hint: check the package name')
   })
 
+  it('an npm name is fetched from the registry; a package without plugin.json is refused and rolled back', async () => {
+    await expectRolledBack(['plugins', 'install', 'is-number@7.0.0', '--yes'], /the package is-number is not a Tributary plugin: it has no plugin\.json/)
+  })
+
   it('refuses a plugin claiming a built-in name, or the name of another installed plugin', async () => {
     await expectRolledBack(['plugins', 'install', await pluginFolder({ pkg: 'my-filter', name: 'filter' }), '--yes'], /plugin "filter" 1\.0\.0 \(transform\) claims the name of the built-in transform plugin "filter"/)
     await expectRolledBack(['plugins', 'install', await pluginFolder({ pkg: 'other-tagger', name: 'tagger' }), '--yes'], /has the name of the transform plugin "tagger" already installed from the package tagger/)

@@ -17,8 +17,9 @@ beforeAll(async () => {
 afterAll(() => tmp.remove())
 
 /**
- * Built-ins whose hooks run here, with the config they need. Every other built-in (ClickHouse,
- * HTTP, NATS, sockets, SQL, webhooks: they need a server or open a port) is checked at the
+ * Built-ins whose hooks run here, with the config they need (stateful ones keep their state in
+ * the suite's in-memory store). Every other built-in (ClickHouse, HTTP, NATS, sockets, SQL,
+ * webhooks, KV tables, joins on them: they need a server or open a port) is checked at the
  * manifest level: manifest, code, engine, config schema and defaults — no hook runs.
  */
 const FULL: Record<string, () => JsonObject> = {
@@ -28,6 +29,10 @@ const FULL: Record<string, () => JsonObject> = {
   map: () => ({ set: { double: 'value * 2' }, remove: ['tags'] }),
   stdout: () => ({}),
   'file-sink': () => ({ path: path.join(tmp.dir, 'out', 'sink.ndjson') }),
+  split: () => ({ field: 'name' }),
+  dedupe: () => ({ key: ['id'], within: '1m' }),
+  aggregate: () => ({}),
+  window: () => ({ every: '10s' }),
 }
 
 const builtins = (await readdir(builtinPluginsDir())).filter((d) => existsSync(path.join(builtinPluginsDir(), d, 'plugin.json'))).sort()
