@@ -3,6 +3,7 @@ import { defineSink, parseDuration, type JsonObject } from '../../core/plugin-ap
 import { decideGuarantee } from './guarantee.js'
 import { presentOrigins } from './origins.js'
 import { insertIsolating } from './insert.js'
+import { rowCoercer } from './coerce.js'
 
 interface ClickHouseSinkConfig {
   table: string
@@ -26,6 +27,7 @@ export default defineSink<ClickHouseSinkConfig>({
     const cfg = ctx.config
     const ch = await ctx.clickhouse({ url: cfg.url, user: cfg.user, password: cfg.password, database: cfg.database })
     let guarantee
+    let coerce: ((row: JsonObject) => JsonObject) | undefined
     try {
       // Checked before the first insert: a mismatch is one clear error, not a DLQ flood.
       const caps = await ch.capabilities()
@@ -37,6 +39,7 @@ export default defineSink<ClickHouseSinkConfig>({
         dedupWindow: caps.dedupWindows ? cfg.dedupWindow : undefined,
         evolve: cfg.evolve,
       })
+      coerce = rowCoercer(columns)
       guarantee = decideGuarantee(cfg.table, columns, cfg.exactlyOnce ? cfg.originColumn : undefined, await ch.capabilities(cfg.table))
       ctx.logger.info({ table: cfg.table, mode: ch.mode, guarantee: guarantee.originColumn ? 'exactly-once' : guarantee.tokens ? 'exactly-once (whole batches)' : 'at-least-once' }, guarantee.statement)
     } catch (err) {
@@ -55,17 +58,31 @@ export default defineSink<ClickHouseSinkConfig>({
     return {
       batching: { rows: cfg.batch.rows, bytes: cfg.batch.bytes, maxWaitMs: parseDuration(cfg.batch.maxWait) },
       async write(batch) {
+        const coerced: JsonObject[] = []
         let indexes = batch.records.map((_, i) => i)
         if (originCol && batch.redelivered) {
           const present = await presentOrigins(ch, table, originCol, batch.ids)
-          if (present.size) indexes = indexes.filter((i) => !present.has(batch.ids[i]!))
-          if (present.size) ctx.logger.info({ table: cfg.table, skipped: present.size }, 'redelivered batch: skipped rows already in the table')
+          if (present.size) {
+            indexes = indexes.filter((i) => !present.has(batch.ids[i]!))
+            ctx.logger.info({ table: cfg.table, skipped: present.size }, 'redelivered batch: skipped rows already in the table')
+          }
         }
-        if (indexes.length === 0) return
-        const rows: JsonObject[] = g.originColumn
-          ? indexes.map((i) => ({ ...batch.records[i]!, [g.originColumn!]: batch.ids[i]! }))
-          : indexes.map((i) => batch.records[i]!)
-        const rejected = await insertIsolating(ch, cfg.table, rows, indexes, settingsFor(batch.ids))
+        const refused: { index: number; reason: string }[] = []
+        if (coerce) {
+          indexes = indexes.filter((i) => {
+            try {
+              coerced[i] = coerce!(batch.records[i]!)
+              return true
+            } catch (err) {
+              refused.push({ index: i, reason: (err as Error).message })
+              return false
+            }
+          })
+        }
+        if (indexes.length === 0) return refused.length ? { rejected: refused } : undefined
+        const recordAt = (i: number): JsonObject => (coerce ? coerced[i]! : batch.records[i]!)
+        const rows: JsonObject[] = g.originColumn ? indexes.map((i) => ({ ...recordAt(i), [g.originColumn!]: batch.ids[i]! })) : indexes.map(recordAt)
+        const rejected = [...refused, ...(await insertIsolating(ch, cfg.table, rows, indexes, settingsFor(batch.ids)))]
         return rejected.length ? { rejected } : undefined
       },
       close: () => ch.close(),

@@ -57,4 +57,36 @@ sinks:
       await session.close()
     }
   })
+
+  it('coerces JSON values predictably on 18.16: ISO dates, missing Nullable, quoted numbers; a non-date goes to the DLQ naming the column', async () => {
+    const rows = [
+      { id: 1, ts: '2026-11-01T10:00:00Z', qty: '42', note: null },
+      { id: 2, ts: '2026-11-01 11:00:00', qty: 7 },
+      { id: 3, ts: 1793527200, qty: 1, note: 'x' },
+      { id: 4, ts: 'not a date', qty: 1 },
+    ]
+    await writeFile(path.join(tmp.dir, 'typed.ndjson'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n')
+    const file = path.join(tmp.dir, 'typed.yaml')
+    await writeFile(file, `name: typed
+source: { use: file, config: { path: typed.ndjson } }
+sinks:
+  - use: clickhouse
+    config: { url: "${ch.url}", table: typed, columns: { id: UInt64, ts: DateTime, qty: UInt32, note: Nullable(String) }, orderBy: [id] }
+`)
+    const env = { ...process.env, NATS_URL: nats.url }
+    const summary = await runPipelineFile(file, { home: path.join(tmp.dir, 'home'), env })
+    expect(summary.groups[0]!.stats.dead).toBe(1)
+    const session = new Session({ home: path.join(tmp.dir, 'home'), env: { CLICKHOUSE_URL: ch.url } })
+    const conn = await session.clickhouse()
+    try {
+      expect(await conn.query("SELECT id, toUnixTimestamp(ts) AS ts, qty, note FROM typed ORDER BY id")).toEqual([
+        { id: 1, ts: 1793527200, qty: 42, note: null },
+        { id: 2, ts: expect.any(Number), qty: 7, note: null },
+        { id: 3, ts: 1793527200, qty: 1, note: 'x' },
+      ])
+    } finally {
+      await conn.close()
+      await session.close()
+    }
+  })
 })

@@ -147,7 +147,7 @@ export class Assignment {
           }),
         )
       }
-      if (everyWorkerSource || topology.groups.some((g) => !isSingle(g))) unit('groups', { source: everyWorkerSource, groups: (_g, single) => !single })
+      if (everyWorkerSource || topology.groups.some((g) => !isSingle(g))) unit(everyWorkerSource ? 'source+groups' : 'groups', { source: everyWorkerSource, groups: (_g, single) => !single })
       if (!everyWorkerSource) unit('source', { source: true, groups: () => false }, 'source')
       if (topology.groups.some(isSingle)) unit('stateful', { source: false, groups: (_g, single) => single }, 'stateful')
       this.state = 'running'
