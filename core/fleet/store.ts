@@ -119,9 +119,8 @@ function fleetStore(fleet: string, kv: KV): FleetStore {
       throw new TributaryError('E_FLEET', `could not update pipeline ${name}: it kept changing underneath`, { hint: 'try again' })
     },
     async removeDeployment(name) {
-      await kv.delete(pipelineKey(name))
-      for (const n of await revisionNumbers(name)) await kv.purge(revisionKey(name, n))
       await kv.purge(pipelineKey(name))
+      for (const n of await revisionNumbers(name)) await kv.purge(revisionKey(name, n))
     },
   }
   return store

@@ -1,6 +1,6 @@
 import type { JsonObject } from '../plugin-api.js'
 import { formatTable } from '../app/format-table.js'
-import type { PipelineStatus } from './types.js'
+import type { DeploymentStatus, PipelineStatus } from './types.js'
 
 /**
  * One row per stage: totals and rates from the runtimes' status documents, and on the first
@@ -40,9 +40,10 @@ export function formatStatus(s: PipelineStatus): string {
   const lines: string[] = []
   const live = s.runtimes.filter((r) => r.state === 'running' || r.state === 'draining' || r.state === 'starting')
   lines.push(`pipeline ${s.pipeline}: ${s.state}${live.length ? ` (${live.map((r) => `${r.instance} since ${r.startedAt}${r.metricsUrl ? `, ${r.metricsUrl}` : ''}`).join('; ')})` : ''}`)
+  if (s.deployment) lines.push(...deploymentLines(s.deployment))
   const gone = s.runtimes.filter((r) => !live.includes(r))[0]
   if (!live.length && gone) lines.push(`last runtime: ${gone.instance}, ${gone.state} (last heartbeat ${gone.updatedAt})`)
-  if (!s.runtimes.length) lines.push('no runtime has reported on this pipeline (it last ran with an older Tributary, or never ran)')
+  if (!s.runtimes.length && !s.deployment) lines.push('no runtime has reported on this pipeline (it last ran with an older Tributary, or never ran)')
   if (s.stream) {
     const st = s.stream
     lines.push(`stream: ${st.messages} messages, ${bytes(st.bytes)} of ${bytes(st.maxBytes)}, retention ${st.maxAgeS > 0 ? age(st.maxAgeS) : 'unlimited'}; dead-letter queue: ${st.dlq}`)
@@ -50,6 +51,17 @@ export function formatStatus(s: PipelineStatus): string {
   lines.push('', formatTable(stageRows(s)))
   if (s.lastError) lines.push('', `last error${s.lastError.stage ? ` (stage ${s.lastError.stage})` : ''} at ${s.lastError.at}: ${s.lastError.message}`)
   return lines.join('\n')
+}
+
+/** Where a deployed pipeline runs: revision and desired state, then one line per worker. */
+function deploymentLines(d: DeploymentStatus): string[] {
+  const leases = Object.entries(d.leases).map(([part, owner]) => `${part} lease: ${owner}`)
+  const lines = [`deployed in fleet ${d.fleet}: revision ${d.revision}, ${d.desired === 'running' ? 'to run' : 'stopped'} (by ${d.updatedBy} at ${d.updatedAt})${leases.length ? `; ${leases.join(', ')}` : ''}`]
+  if (d.workers.length === 0) lines.push(d.desired === 'running' ? 'no worker runs it yet: start one with `tributary worker`' : 'no worker runs it')
+  for (const w of d.workers) {
+    lines.push(`  worker ${w.worker}${w.alive ? '' : ' (lost)'}: revision ${w.revision} ${w.state}${w.runs.length ? `, runs ${w.runs.join(', ')}` : ''}${w.error ? `; error: ${w.error}` : ''}`)
+  }
+  return lines
 }
 
 /** `top`: every pipeline's stages in one table, under a header with the time. */

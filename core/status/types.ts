@@ -59,10 +59,14 @@ export interface RuntimeSummary {
 
 export interface PipelineStatus {
   pipeline: string
-  /** Deployed pipelines come with the deploy issue; today every pipeline is started by `run`. */
-  mode: 'run'
-  /** `running` while at least one runtime sends heartbeats. */
-  state: 'running' | 'stopped'
+  /** `run`: started by `tributary run`; `deployed`: deployed to a fleet of workers (`deployment` says more). */
+  mode: 'run' | 'deployed'
+  /**
+   * `running` while at least one runtime sends heartbeats. Deployed pipelines also: `pending`
+   * (deployed to run, no worker runs it), `stopping` (stopped, workers still draining), `failed`
+   * (every worker that has it failed to start it).
+   */
+  state: 'running' | 'stopped' | 'pending' | 'stopping' | 'failed'
   runtimes: RuntimeSummary[]
   /** Summed over the live runtimes, else the figures of the most recent one (rates then 0). */
   stages: StageStatus[]
@@ -70,4 +74,18 @@ export interface PipelineStatus {
   consumers: ConsumerProbe[]
   stream?: StreamProbe
   lastError?: { stage?: string; message: string; at: string }
+  deployment?: DeploymentStatus
+}
+
+/** A deployed pipeline's place in its fleet: what should run, and which worker runs what. */
+export interface DeploymentStatus {
+  fleet: string
+  /** The revision the fleet should run. */
+  revision: number
+  desired: 'running' | 'stopped'
+  updatedAt: string
+  updatedBy: string
+  workers: { worker: string; host: string; alive: boolean; revision: number; state: string; runs: string[]; error?: string }[]
+  /** Holders of the pipeline's leases (`source`, `stateful`), by part. */
+  leases: Record<string, string>
 }

@@ -12,7 +12,8 @@ const sub = nc.subscribe('teams.risk.>')
 // that line is missed (core NATS keeps nothing for subscribers that are not there yet).
 await nc.flush()
 console.log('team-risk: listening on teams.risk.>')
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => void nc.drain().then(() => process.exit(0)))
+// Nothing to flush on the way out (it only reads), and the server may be stopping too: just exit.
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(0))
 
 for await (const m of sub) {
   console.log(`team-risk: ${m.subject} ${m.string()}  [${m.headers?.get('Nats-Msg-Id') ?? 'no id'}]`)

@@ -88,4 +88,12 @@ describe('examples/team-fanout', () => {
     expect(large.split('\n').map((l) => (JSON.parse(l) as { id: number }).id)).toEqual([4, 5, 6, 7, 11, 13, 18, 19, 20])
     expect(blocks).toContain(large)
   })
+
+  it('running it again adds nothing anywhere: the file source resumes from its position', async () => {
+    expect(readme).toContain('Running `run` again adds nothing')
+    const r = await runCli(['run', path.join(dir, 'pipeline.yaml')], env)
+    expect(r.code, r.stderr).toBe(0)
+    expect(lastLine(r.stderr)).toBe('team-fanout: 0 records in, 0 to the dead-letter queue, input drained')
+    expect((await readFile(path.join(dir, 'out', 'large.ndjson'), 'utf8')).trimEnd().split('\n')).toHaveLength(9)
+  })
 })
