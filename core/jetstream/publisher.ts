@@ -57,7 +57,11 @@ interface BatchState {
 /** ~60 s of "no responders" (JetStream reloading after a restart) before a publish fails. */
 const NO_RESPONDER_RETRIES = 40
 
-/** JetStream API errors that mean "the stream is full, try later" (discard: new). */
+/**
+ * JetStream API errors that mean "no room now, try later": 10077 maximum bytes exceeded
+ * (discard: new on a full stream, measured on 2.9), 10078 maximum messages exceeded, 10047
+ * the server's storage budget is used up.
+ */
 const FULL_ERR_CODES = new Set([10047, 10077, 10078])
 
 /**
@@ -111,7 +115,9 @@ export function createPublisher(nc: NatsConnection, opts: PublisherOptions = {})
           setTimeout(() => (closed || giveUp ? fail(b, gaveUpError()) : send(p)), Math.min(2000, 100 * p.noResponders)).unref?.()
           return
         }
-        fail(b, new TributaryError('E_NATS', `no JetStream stream captures subject ${p.msg.subject}`, { hint: 'the pipeline stream is missing: run the pipeline again to create it' }))
+        fail(b, new TributaryError('E_NATS', `JetStream does not answer for subject ${p.msg.subject}: the stream is gone, or JetStream is disabled`, {
+          hint: 'nats-server disables JetStream when its store disk fills up: check free space on the store (`tributary up --status` shows it for a local server) and the server log; a deleted stream is created again by the next run',
+        }))
         wake()
         return
       }
