@@ -134,6 +134,11 @@ export default defineSource<HttpPollConfig>({
           },
         }
       },
+      // The last batch's confirmation would otherwise wait for a next poll that a `once` run,
+      // or a stopping one, never makes: its keys would be emitted again next run.
+      async close() {
+        if (journal.changed) await ctx.state.put(JOURNAL_KEY, { next, keys: journal.save() })
+      },
     }
   },
 })
