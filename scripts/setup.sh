@@ -18,7 +18,9 @@ fi
 
 if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
   echo "setup: npm ci" >&2
-  npm ci --no-audit --no-fund >&2
+  # npm 11 leaves optional platform packages it cannot resolve (chdb's darwin/arm builds) out of
+  # the lockfile, then `npm ci` calls the lockfile out of sync: fall back to an install from it.
+  npm ci --no-audit --no-fund >&2 || npm install --no-audit --no-fund >&2
 fi
 echo "setup: build" >&2
 npm run --silent build >&2
