@@ -364,3 +364,6 @@ export function isClickHouseUnavailable(err: unknown): boolean {
  */
 export { quoteIdentifier, quoteTable } from './clickhouse/identifiers.js'
 export { sqlLiteral } from './clickhouse/literals.js'
+
+/** Waits `ms`, or less when the signal aborts (pass ctx.signal so a drain is not held up). */
+export { sleep } from './runtime/backoff.js'

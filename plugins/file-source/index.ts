@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises'
 import { parse as parseCsv } from 'csv-parse/sync'
-import { defineSource, parseDuration, type JsonObject, type SourceItem } from '../../core/plugin-api.js'
+import { defineSource, parseDuration, sleep, type JsonObject, type SourceItem } from '../../core/plugin-api.js'
 import { LineReader, type Line } from './line-reader.js'
 
 interface FileConfig {
@@ -103,10 +103,7 @@ export default defineSource<FileConfig>({
         const checkpoint: Checkpoint | undefined = last && !pendingCsv ? { pos: last.end, line: last.number, header } : undefined
         const atEnd = lines.length < cfg.batchSize
         if (atEnd && cfg.follow && lines.length === 0) {
-          await new Promise<void>((resolve) => {
-            const t = setTimeout(resolve, pollMs)
-            ctx.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true })
-          })
+          await sleep(pollMs, ctx.signal)
         }
         return { items, checkpoint, done: atEnd && !cfg.follow }
       },

@@ -1,4 +1,4 @@
-import { defineSource, type JsonObject, type SourceItem } from '../../core/plugin-api.js'
+import { defineSource, sleep, type JsonObject, type SourceItem } from '../../core/plugin-api.js'
 
 interface GenerateConfig {
   template: Record<string, string>
@@ -15,11 +15,6 @@ export default defineSource<GenerateConfig>({
     let next = typeof ctx.checkpoint === 'number' ? ctx.checkpoint : 0
     const started = Date.now()
     const startIndex = next
-    const wait = (ms: number): Promise<void> =>
-      new Promise((resolve) => {
-        const t = setTimeout(resolve, ms)
-        ctx.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true })
-      })
     return {
       async read() {
         const remaining = cfg.count === undefined ? Infinity : cfg.count - next
@@ -30,7 +25,7 @@ export default defineSource<GenerateConfig>({
           n = Math.min(n, Math.max(1, Math.ceil(cfg.rate / 10)))
           const due = started + ((next - startIndex + n) / cfg.rate) * 1000
           const delay = due - Date.now()
-          if (delay > 0) await wait(delay)
+          if (delay > 0) await sleep(delay, ctx.signal)
         }
         const now = Date.now()
         const items: SourceItem[] = new Array(n)

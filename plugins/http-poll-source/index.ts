@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { NotConnectedError, defineSource, parseDuration, type CompiledExpression, type JsonObject, type JsonValue, type SourceItem } from '../../core/plugin-api.js'
+import { NotConnectedError, defineSource, parseDuration, sleep, type CompiledExpression, type JsonObject, type JsonValue, type SourceItem } from '../../core/plugin-api.js'
 import { describeUrl, fetchJson } from './fetch-json.js'
 import { recordsAt, valueAt } from './json-path.js'
 import { KeyJournal } from './key-journal.js'
@@ -49,17 +49,7 @@ export default defineSource<HttpPollConfig>({
     let warnedMissing = false
     ctx.logger.info({ url: describeUrl(url), every: cfg.interval, cursor, resumeAt: next }, 'polling')
 
-    const wait = (ms: number): Promise<void> =>
-      new Promise((resolve) => {
-        if (ms <= 0 || ctx.signal.aborted) return resolve()
-        const t = setTimeout(done, ms)
-        function done(): void {
-          clearTimeout(t)
-          ctx.signal.removeEventListener('abort', done)
-          resolve()
-        }
-        ctx.signal.addEventListener('abort', done, { once: true })
-      })
+    const wait = (ms: number): Promise<void> => sleep(Math.max(0, ms), ctx.signal)
 
     /** The key of a record, or why it has none; a record that is not an object is keyed by its text. */
     const keyOf = (value: JsonValue, text: string, occurrence: number): { key: string; error?: string } => {

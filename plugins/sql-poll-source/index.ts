@@ -1,4 +1,4 @@
-import { NotConnectedError, defineSource, isClickHouseUnavailable, parseDuration, type ClickHouse, type JsonObject, type JsonPrimitive, type JsonValue, type SourceItem } from '../../core/plugin-api.js'
+import { NotConnectedError, defineSource, isClickHouseUnavailable, parseDuration, sleep, type ClickHouse, type JsonObject, type JsonPrimitive, type JsonValue, type SourceItem } from '../../core/plugin-api.js'
 import { CURSOR_FIELD, CURSOR_PLACEHOLDER, CURSOR_TYPE_FIELD, pollStatement, tieStatement, type Cursor, type ReadSpec } from './statements.js'
 
 interface SqlPollConfig {
@@ -48,17 +48,7 @@ export default defineSource<SqlPollConfig>({
         throw err
       }
     }
-    const wait = (ms: number): Promise<void> =>
-      new Promise((resolve) => {
-        if (ms <= 0 || ctx.signal.aborted) return resolve()
-        const t = setTimeout(done, ms)
-        function done(): void {
-          clearTimeout(t)
-          ctx.signal.removeEventListener('abort', done)
-          resolve()
-        }
-        ctx.signal.addEventListener('abort', done, { once: true })
-      })
+    const wait = (ms: number): Promise<void> => sleep(Math.max(0, ms), ctx.signal)
 
     return {
       async read() {
