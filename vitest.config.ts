@@ -49,6 +49,30 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        test: {
+          // Fleets: several worker processes, a 3-node nats cluster, leader kills; one file at a time.
+          name: 'cluster',
+          include: ['test/cluster/**/*.test.ts'],
+          sequence: { groupOrder: 4 },
+          testTimeout: 300_000,
+          hookTimeout: 120_000,
+          maxWorkers: 1,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          // Debian's headless Chromium driving pages the runtime serves (the push sink's live view).
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          sequence: { groupOrder: 5 },
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
+          maxWorkers: 1,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 })

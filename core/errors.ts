@@ -19,6 +19,10 @@ export type ErrorCode =
   | 'E_FLEET' // a fleet operation was refused (deploy, stop, remove, worker)
   | 'E_USAGE' // a CLI was called wrongly
   | 'E_TEST_FAILED' // a conformance check or a pipeline test failed (the report says which)
+  | 'E_PERMISSION' // an isolated community plugin did something its permissions do not allow
+  | 'E_ISOLATION' // community plugins cannot be isolated on this host (no namespaces / bubblewrap)
+  | 'E_PLUGIN_CRASHED' // an isolated plugin's process died or hung during a hook (restarted)
+  | 'E_STAGE_STOPPED' // a stage whose plugin kept crashing was stopped (the rest of the runtime runs on)
   | 'E_INTERNAL'
 
 export class TributaryError extends Error {

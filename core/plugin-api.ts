@@ -7,6 +7,8 @@
  * for a record that should go to the dead-letter queue while the rest of the batch flows.
  */
 
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
 import type { NatsConnection } from '@nats-io/nats-core'
 
 export type JsonPrimitive = null | boolean | number | string
@@ -116,6 +118,48 @@ export interface NatsHandle {
   close(): Promise<void>
 }
 
+/** What serves one route on the runtime's HTTP port (see `HttpRoutes`). */
+export interface HttpRouteHandler {
+  /** Every request whose path is the route's prefix or below it; the handler answers it. */
+  request(req: IncomingMessage, res: ServerResponse): void
+  /** A request to switch protocols (WebSocket) under the prefix; the handler owns the socket. Absent: answered 404. */
+  upgrade?(req: IncomingMessage, socket: Duplex, head: Buffer): void
+}
+
+/**
+ * Routes on the runtime's HTTP port, the one that serves `/metrics` (`metrics.port` in the
+ * pipeline file, or `run --metrics-port`), for plugins that serve clients (the `push` sink).
+ */
+export interface HttpRoutes {
+  /** Base URL of the runtime's HTTP port (`http://127.0.0.1:9464`); undefined when the runtime serves none. */
+  readonly url: string | undefined
+  /**
+   * Serves `pathPrefix` (`/push/ops`) and every path below it (`/push/ops/view`). Throws when the
+   * runtime serves no HTTP port or another stage holds the prefix. Returns the route's removal.
+   */
+  route(pathPrefix: string, handler: HttpRouteHandler): () => void
+}
+
+/** A counter of a plugin's own on the runtime's `/metrics`, labelled `pipeline` and `stage` besides its own labels. */
+export interface PluginCounter {
+  inc(labels?: Record<string, string>, n?: number): void
+}
+
+export interface PluginGauge {
+  set(value: number, labels?: Record<string, string>): void
+  inc(labels?: Record<string, string>, n?: number): void
+  dec(labels?: Record<string, string>, n?: number): void
+}
+
+/**
+ * A plugin's own Prometheus series (name them `tributary_<plugin>_…`). Stages of one plugin share
+ * a series, told apart by the `stage` label. When the runtime measures nothing they do nothing.
+ */
+export interface PluginMetrics {
+  counter(name: string, help: string, labelNames?: readonly string[]): PluginCounter
+  gauge(name: string, help: string, labelNames?: readonly string[]): PluginGauge
+}
+
 export interface PluginContext<C = JsonObject> {
   readonly pipeline: string
   readonly stageId: string
@@ -136,6 +180,10 @@ export interface PluginContext<C = JsonObject> {
    * `nc`; call the handle's `close()`). With `servers`: a new connection with the given auth.
    */
   nats(opts?: NatsConnectOptions): Promise<NatsHandle>
+  /** Routes on the runtime's HTTP port (for plugins that serve clients). */
+  readonly http: HttpRoutes
+  /** The plugin's own series on the runtime's `/metrics`. */
+  readonly metrics: PluginMetrics
 }
 
 // ---- sources ----
@@ -337,8 +385,8 @@ export class NotConnectedError extends Error {
 /** Fresh offsets for push sources whose input has no position of its own (HTTP, core NATS, sockets). */
 export { createOffsetCounter, type OffsetCounter } from './sources/offset-counter.js'
 
-/** Parses a duration such as `500ms`, `1s`, `5m`, `2h`, `7d` (a number is milliseconds). */
-export { parseDuration } from './config/units.js'
+/** Parses a duration such as `500ms`, `1s`, `5m`, `2h`, `7d` (a number is milliseconds), and a size such as `64MB` (a number is bytes). */
+export { parseDuration, parseBytes } from './config/units.js'
 
 /** Milliseconds since the epoch from a record field: a number (ms) or a date-time string (ISO 8601). */
 export { parseTimestamp } from './records/timestamp.js'

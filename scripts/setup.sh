@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Installs what Tributary needs on a fresh Debian with Node 20 (as root, or with sudo):
 # nats-server from Debian, npm dependencies, the build. With --test, also clickhouse-server
-# (Debian's 18.16) for the server-mode tests. Safe to run again: it skips what is present.
+# (Debian's 18.16) for the server-mode tests and chromium (headless) for the browser tests.
+# Safe to run again: it skips what is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want=(nats-server)
-[[ "${1:-}" == "--test" ]] && want+=(clickhouse-server)
+[[ "${1:-}" == "--test" ]] && want+=(clickhouse-server chromium)
 missing=()
 for bin in "${want[@]}"; do command -v "$bin" >/dev/null 2>&1 || [[ -x "/usr/bin/$bin" ]] || missing+=("$bin"); done
+# bubblewrap (`bwrap`) puts community plugins in their own namespaces (docs/threat-model.md).
+command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
 if ((${#missing[@]})); then
   SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
   echo "setup: installing ${missing[*]} from Debian" >&2

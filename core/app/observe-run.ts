@@ -9,6 +9,8 @@ import type { Logger } from '../log/logger.js'
 import { errorMessage } from '../errors.js'
 import { createRuntimeMetrics, type PrometheusRuntimeMetrics } from '../metrics/prometheus.js'
 import { startMetricsServer, type MetricsServer } from '../metrics/server.js'
+import { createRouteTable } from '../http/routes.js'
+import type { HttpRoutes } from '../plugin-api.js'
 import { startMonitor, type Monitor } from '../metrics/monitor.js'
 import { describeStages, probeTargets } from '../metrics/stages.js'
 import type { ConsumerProbe } from '../metrics/probe.js'
@@ -43,6 +45,9 @@ export class RunObserver {
   private state: RuntimeState = 'starting'
   private metrics: PrometheusRuntimeMetrics | undefined
   private server: MetricsServer | undefined
+  private readonly routeTable = createRouteTable(() => this.server?.url)
+  /** Routes plugins add to the HTTP port (`ctx.http`); refused while the runtime serves no port. */
+  readonly http: HttpRoutes = this.routeTable.routes
   private monitor: Monitor | undefined
   private kv: KV | undefined
   private tracker: StatusTracker | undefined
@@ -57,7 +62,7 @@ export class RunObserver {
   async listen(): Promise<string | undefined> {
     if (!this.opts.http) return undefined
     collectDefaultMetrics({ register: this.registry })
-    this.server = await startMetricsServer({ ...this.opts.http, registry: this.registry, ready: () => this.state === 'running' })
+    this.server = await startMetricsServer({ ...this.opts.http, registry: this.registry, ready: () => this.state === 'running', routes: this.routeTable })
     this.opts.logger.info({ metrics: `${this.server.url}/metrics`, healthz: `${this.server.url}/healthz`, readyz: `${this.server.url}/readyz` }, `serving metrics on ${this.server.url}/metrics`)
     return this.server.url
   }

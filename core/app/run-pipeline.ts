@@ -41,7 +41,7 @@ export async function runPipelineFile(file: string, opts: RunOptions): Promise<R
     await observer.listen()
     const { nc, origin } = await session.nats(spec.nats)
     const registry = await session.registry()
-    runtime = await createRuntime(spec, { nc, registry, logger: log, openClickHouse: (o) => session.clickhouse(o), metrics: observer.metricsFor })
+    runtime = await createRuntime(spec, { nc, registry, logger: log, openClickHouse: (o) => session.clickhouse(o), metrics: observer.metricsFor, http: observer.http })
     await observer.running(nc, runtime.topology)
     if (stopping) {
       observer.draining()

@@ -61,13 +61,17 @@ export function workerPermissions(fleet: string): NatsPermissions {
   }
 }
 
-/** A user entry for a nats-server config file (`authorization { users = [ … ] }` or an account's `users`). */
-export function formatUserConfig(user: string, passwordRef: string, p: NatsPermissions): string {
+/**
+ * A user entry for a nats-server config file (`authorization { users = [ … ] }` or an account's
+ * `users`). `password` is written as given: `$NAME` (unquoted) makes the server read it from its
+ * environment, a quoted string is the password itself.
+ */
+export function formatUserConfig(user: string, password: string, p: NatsPermissions): string {
   const list = (xs: string[]): string[] => xs.map((x, i) => `      "${x}"${i < xs.length - 1 ? ',' : ''}`)
   return [
     '{',
     `  user: "${user}"`,
-    `  password: "${passwordRef}"`,
+    `  password: ${password}`,
     '  permissions: {',
     '    publish: { allow: [',
     ...list(p.publish.allow),

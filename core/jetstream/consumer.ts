@@ -81,8 +81,19 @@ export function createBatchFetcher(
           while (queue.length > prefetch && !stopped) await new Promise<void>((r) => (notifyProducer = r))
           if (stopped) break
           const batch: JsMsg[] = []
-          const iter = await consumer.fetch({ max_messages: opts.batch, expires: opts.expiresMs })
-          for await (const m of iter) batch.push(m)
+          try {
+            const iter = await consumer.fetch({ max_messages: opts.batch, expires: opts.expiresMs })
+            for await (const m of iter) batch.push(m)
+          } catch (err) {
+            // Messages delivered before the fetch failed ("heartbeats missed" on a busy process)
+            // are ours: process them, rather than leave them unacked until ack_wait (a drain
+            // would end with them pending).
+            if (batch.length > 0) {
+              queue.push(batch)
+              wakeConsumer()
+            }
+            throw err
+          }
           queue.push(batch)
           attempt = 0
           wakeConsumer()

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 import { errorMessage } from '../errors.js'
 import { noMeter } from './noop.js'
+import { pluginMetrics } from './plugin-metrics.js'
 import type { RuntimeMetrics, StageDescription, StageMeter, StageTotals } from './types.js'
 
 const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
@@ -124,5 +125,6 @@ export function createRuntimeMetrics(registry: Registry, pipeline: string, stage
       return meters.get(id) ?? noMeter
     },
     totals: () => [...totals.values()].map((t) => ({ ...t })),
+    plugin: (stageId) => pluginMetrics(registry, pipeline, stageId),
   }
 }

@@ -1,7 +1,8 @@
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Registry } from 'prom-client'
-import { TributaryError } from '../errors.js'
+import { TributaryError, errorMessage } from '../errors.js'
+import type { RouteTable } from '../http/routes.js'
 
 export interface MetricsServer {
   /** e.g. http://127.0.0.1:9464 (the real port when 0 was asked). */
@@ -16,6 +17,8 @@ export interface MetricsServerOptions {
   registry: Registry
   /** True while the pipeline runs: plugins open, consumers fetching, not draining. */
   ready(): boolean
+  /** Routes that plugins add (`ctx.http`), consulted before the server's own paths. */
+  routes?: RouteTable
 }
 
 /**
@@ -25,6 +28,7 @@ export interface MetricsServerOptions {
 export async function startMetricsServer(opts: MetricsServerOptions): Promise<MetricsServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]
+    if (opts.routes && routed(opts.routes, req, res)) return
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end()
       return
@@ -47,6 +51,9 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics, /healthz or /readyz\n')
   })
+  server.on('upgrade', (req, socket, head) => {
+    if (!opts.routes?.upgrade(req, socket, head)) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+  })
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(
@@ -67,5 +74,16 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
         server.close(() => resolve())
         server.closeAllConnections()
       }),
+  }
+}
+
+/** A plugin's handler that throws answers 500 instead of taking the runtime's port down. */
+function routed(routes: RouteTable, req: IncomingMessage, res: ServerResponse): boolean {
+  try {
+    return routes.request(req, res)
+  } catch (err) {
+    if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' })
+    res.end(`internal error: ${errorMessage(err)}\n`)
+    return true
   }
 }

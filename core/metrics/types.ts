@@ -1,4 +1,4 @@
-import type { PluginKind } from '../plugin-api.js'
+import type { PluginKind, PluginMetrics } from '../plugin-api.js'
 
 /**
  * What a runner reports about one stage. Every call covers a batch (or one plugin call), never a
@@ -41,4 +41,6 @@ export interface StageTotals extends StageDescription {
 export interface RuntimeMetrics {
   stage(id: string): StageMeter
   totals(): StageTotals[]
+  /** A stage's plugin-defined series (`ctx.metrics`); absent: plugins' series go nowhere. */
+  plugin?(stageId: string): PluginMetrics
 }

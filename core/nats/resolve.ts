@@ -1,6 +1,7 @@
 import type { NatsConnectionConfig } from '../pipeline/types.js'
 import { chooseConfiguredNats } from './choose-nats.js'
 import { acquireLocalServer } from './local-server.js'
+import { runningCluster } from './local-cluster.js'
 import type { LogLike, ResolvedNats } from './types.js'
 
 export interface ResolveNatsOptions {
@@ -22,6 +23,9 @@ export interface ResolveNatsOptions {
 export async function resolveNats(opts: ResolveNatsOptions): Promise<ResolvedNats> {
   const configured = chooseConfiguredNats(opts)
   if (configured) return { ...configured, release: async () => {} }
+  // `up --cluster N` on this home: every node's URL, so the client fails over when one goes.
+  const cluster = await runningCluster(opts.home)
+  if (cluster) return { config: { servers: cluster.urls }, origin: 'up', release: async () => {} }
   const lease = await acquireLocalServer(opts.home, { log: opts.log })
   return { config: { servers: [lease.url] }, origin: lease.mode, release: () => lease.release() }
 }

@@ -12,6 +12,7 @@ import type { PipelineSpec, StageSpec } from '../pipeline/types.js'
 import { loadPipeline } from '../pipeline/load.js'
 import { compileTopology, type StageGroup } from '../runtime/topology.js'
 import { callHook } from '../runtime/plugin-driver.js'
+import { isolate } from '../isolation/isolate.js'
 import { celCompiler } from '../expr/cel.js'
 import { collectingLogger, memoryState, standaloneContext } from '../plugins/standalone-context.js'
 import { readTestFile, testFileFor } from './fixture.js'
@@ -59,7 +60,9 @@ async function runCase(spec: PipelineSpec, groups: StageGroup[], registry: Plugi
   try {
     // Every test opens the transforms afresh, so state never leaks from one test into the next.
     for (const s of spec.transforms) {
-      const def = (await registry.get('transform', s.use)!.load()) as TransformDefinition<unknown>
+      const entry = registry.get('transform', s.use)!
+      // As in the runtime: a community plugin runs sandboxed in its own process (core/isolation).
+      const def = (entry.builtin ? await entry.load() : isolate(entry, spec.isolation)) as TransformDefinition<unknown>
       const ctx = standaloneContext({ pipeline: spec.name, stageId: s.id, config: s.config, baseDir: spec.baseDir, signal: ac.signal, logger: collectingLogger(logger), state: memoryState(), where: '`tributary test`' })
       procs.set(s.id, await callHook(s, 'open', () => def.open(ctx as never)))
     }

@@ -29,7 +29,7 @@ import { compileSchema } from '../schema/ajv.js'
 import { ajvIssues, closest } from '../schema/issues.js'
 import { pipelineSchema } from '../schema/schemas.js'
 import { assignStageIds } from './stage-ids.js'
-import type { NatsConnectionConfig, PipelineSpec, RetentionSpec, StageSpec } from './types.js'
+import type { IsolationSpec, NatsConnectionConfig, PipelineSpec, RetentionSpec, StageSpec } from './types.js'
 
 export interface LoadOptions {
   /** Environment for `${env:NAME}` references (default: process.env). */
@@ -88,6 +88,7 @@ export async function loadPipelineFromText(text: string, file: string, registry:
     sinks: withIds.filter((s) => s.kind === 'sink'),
     retention: retention!,
     delivery: { maxDeliver: (doc.delivery as { maxDeliver: number }).maxDeliver, ackWaitMs: durationMs((doc.delivery as { ackWait: unknown }).ackWait)! },
+    isolation: normalizeIsolation(doc.isolation as { hookTimeout: unknown; restarts: number; namespaces: 'required' | 'if-available' }),
     replicas: doc.replicas as number,
     ...(doc.nats ? { nats: normalizeNats(doc.nats as RawNats, baseDir) } : {}),
     ...(doc.metrics ? { metrics: doc.metrics as { port: number; host: string } } : {}),
@@ -191,4 +192,8 @@ function sortByPosition(issues: ValidationIssue[]): ValidationIssue[] {
     .map((i, n) => ({ i, n }))
     .sort((a, b) => (a.i.line ?? Infinity) - (b.i.line ?? Infinity) || (a.i.column ?? 0) - (b.i.column ?? 0) || a.n - b.n)
     .map(({ i }) => i)
+}
+
+function normalizeIsolation(i: { hookTimeout: unknown; restarts: number; namespaces: 'required' | 'if-available' }): IsolationSpec {
+  return { hookTimeoutMs: durationMs(i.hookTimeout)!, restarts: i.restarts, namespaces: i.namespaces }
 }

@@ -43,6 +43,13 @@ export interface DeliverySpec {
   ackWaitMs: number
 }
 
+/** `isolation` of the pipeline file: how community plugins run (core/isolation). */
+export interface IsolationSpec {
+  hookTimeoutMs: number
+  restarts: number
+  namespaces: 'required' | 'if-available'
+}
+
 export interface PipelineSpec {
   name: string
   /** Absolute path of the pipeline file ('' when built in memory). */
@@ -53,6 +60,8 @@ export interface PipelineSpec {
   sinks: StageSpec[]
   retention: RetentionSpec
   delivery: DeliverySpec
+  /** Absent in specs built in memory: the defaults apply. */
+  isolation?: IsolationSpec
   /** Stream replicas (1 by default). */
   replicas: number
   nats?: NatsConnectionConfig

@@ -6,6 +6,7 @@
 import type { JsonObject, JsonValue, Logger, PluginContext, SourceContext, StateStore } from '../plugin-api.js'
 import { TributaryError } from '../errors.js'
 import { celCompiler } from '../expr/cel.js'
+import { noPluginMetrics } from '../metrics/plugin-metrics.js'
 
 export interface LogEntry {
   level: 'debug' | 'info' | 'warn' | 'error'
@@ -64,6 +65,13 @@ export function standaloneContext(o: StandaloneOptions): PluginContext {
     expressions: celCompiler,
     clickhouse: unavailable('ClickHouse (ctx.clickhouse())'),
     nats: unavailable('NATS (ctx.nats())'),
+    http: {
+      url: undefined,
+      route: () => {
+        throw new TributaryError('E_PLUGIN', `the runtime's HTTP port (ctx.http) is not available in ${o.where}, which runs without servers`, { hint: 'test what serves clients in a pipeline run (`tributary run --metrics-port 0`)' })
+      },
+    },
+    metrics: noPluginMetrics,
   }
 }
 

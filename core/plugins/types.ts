@@ -22,6 +22,8 @@ export interface PluginManifest {
     write?: string[]
     env?: string[]
     spawn?: boolean
+    workers?: boolean
+    addons?: boolean
   }
 }
 

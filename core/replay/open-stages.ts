@@ -1,10 +1,11 @@
 import type { SinkDefinition, SinkWriter, TransformDefinition, TransformProcessor } from '../plugin-api.js'
-import type { PipelineSpec, StageSpec } from '../pipeline/types.js'
+import type { IsolationSpec, PipelineSpec, StageSpec } from '../pipeline/types.js'
 import type { PluginRegistry } from '../plugins/types.js'
 import { TributaryError } from '../errors.js'
 import { stageState } from '../jetstream/kv-state.js'
 import { pluginContext, type ContextDeps } from '../runtime/context.js'
 import { callHook } from '../runtime/plugin-driver.js'
+import { isolate } from '../isolation/isolate.js'
 
 export interface OpenedStages {
   transforms: { spec: StageSpec; proc: TransformProcessor }[]
@@ -12,10 +13,11 @@ export interface OpenedStages {
   close(): Promise<void>
 }
 
-async function load<T>(registry: PluginRegistry, stage: StageSpec): Promise<T> {
+async function load<T>(registry: PluginRegistry, stage: StageSpec, isolation?: IsolationSpec): Promise<T> {
   const entry = registry.get(stage.kind, stage.use)
   if (!entry) throw new TributaryError('E_PLUGIN', `no ${stage.kind} plugin named "${stage.use}" (stage ${stage.id})`, { hint: 'run `tributary plugins list` to see the installed plugins' })
-  return (await entry.load()) as T
+  // As in the runtime: a community plugin runs sandboxed in its own process (core/isolation).
+  return (entry.builtin ? await entry.load() : isolate(entry, isolation)) as T
 }
 
 /**
@@ -33,14 +35,14 @@ export async function openStages(registry: PluginRegistry, deps: ContextDeps, sp
   try {
     const transforms = []
     for (const t of spec.transforms) {
-      const def = await load<TransformDefinition<unknown>>(registry, t)
+      const def = await load<TransformDefinition<unknown>>(registry, t, spec.isolation)
       const proc = await callHook(t, 'open', () => def.open(ctx(t) as never))
       closers.push(() => callHook(t, 'close', () => proc.close?.()))
       transforms.push({ spec: t, proc })
     }
     const sinks = []
     for (const s of spec.sinks) {
-      const def = await load<SinkDefinition<unknown>>(registry, s)
+      const def = await load<SinkDefinition<unknown>>(registry, s, spec.isolation)
       const writer = await callHook(s, 'open', () => def.open(ctx(s) as never))
       closers.push(() => callHook(s, 'close', () => writer.close?.()))
       sinks.push({ spec: s, writer })

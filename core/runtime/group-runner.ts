@@ -17,6 +17,7 @@ import { backoffDelay, sleep } from './backoff.js'
 import type { RuntimeMetrics, StageMeter } from '../metrics/types.js'
 import { noMeter } from '../metrics/noop.js'
 import { AckClock } from '../metrics/ack-clock.js'
+import { isStageStopped } from '../isolation/stage-stopped.js'
 
 export interface GroupStats {
   in: number
@@ -65,6 +66,8 @@ const encoder = new TextEncoder()
 export class GroupRunner {
   readonly stats: GroupStats = { in: 0, out: 0, dead: 0, acked: 0 }
   private readonly held: JsMsg[] = []
+  /** When each held input arrived (or was last told to wait), aligned with `held`. */
+  private readonly heldAt: number[] = []
   private heldBase = 1
   private processed = 0
   private readonly sinks: SinkBuffer[]
@@ -122,6 +125,7 @@ export class GroupRunner {
       return check(await callHook(t.spec, 'process', () => t.proc.process(records)), records.length)
     } catch (err) {
       if (err instanceof TributaryError && err.code === 'E_PLUGIN' && err.message.includes('results for')) throw err
+      if (isStageStopped(err)) throw err
       this.meter(t.spec.id).error(err)
       this.deps.logger.warn({ stage: t.spec.id, records: records.length, err: errorMessage(err) }, 'transform failed on a batch; isolating the failing records')
       const results: TransformResult[] = new Array(records.length).fill(null)
@@ -130,6 +134,7 @@ export class GroupRunner {
         try {
           results[i] = check(await callHook(t.spec, 'process', () => t.proc.process([records[i]!])), 1)[0]!
         } catch (e) {
+          if (isStageStopped(e)) throw e
           this.meter(t.spec.id).error(e)
           failed.add(outs[i]!.origin)
           this.failures.set(outs[i]!.origin, errorMessage(e))
@@ -140,6 +145,30 @@ export class GroupRunner {
   }
 
   async run(): Promise<void> {
+    const keepalive = setInterval(() => this.keepHeldAlive(), Math.max(500, Math.floor(this.deps.ackWaitMs / 4)))
+    try {
+      await this.loop()
+    } finally {
+      clearInterval(keepalive)
+    }
+  }
+
+  /**
+   * Inputs held past a third of ack_wait (a slow insert, a long outage, a starved process) get
+   * an in-progress ack, so JetStream does not hand them to another process sharing the durable
+   * while this one will still write them: two writers of one input would duplicate its rows.
+   * Oldest first, and only those: in normal flow inputs are acked long before.
+   */
+  private keepHeldAlive(): void {
+    const now = Date.now()
+    const cutoff = now - this.deps.ackWaitMs / 3
+    for (let i = 0; i < this.held.length && this.heldAt[i]! < cutoff; i++) {
+      this.held[i]!.working()
+      this.heldAt[i] = now
+    }
+  }
+
+  private async loop(): Promise<void> {
     let nextBatch: Promise<JsMsg[] | undefined> | undefined
     for (;;) {
       nextBatch ??= this.deps.fetcher.next()
@@ -170,8 +199,10 @@ export class GroupRunner {
     let records: JsonObject[] = []
     let outs: Output[] = []
     this.ackClock.arrived(msgs.length)
+    const now = Date.now()
     for (const m of msgs) {
       this.held.push(m)
+      this.heldAt.push(now)
       const text = decoder.decode(m.data)
       let v: unknown
       try {
@@ -270,7 +301,6 @@ export class GroupRunner {
     const coveredAfter = this.processed
     const batch = s.take()
     const maxAttempts = this.deps.maxWriteAttempts ?? 8
-    let lastProgress = Date.now()
     for (let attempt = 0; ; attempt++) {
       try {
         const started = performance.now()
@@ -286,15 +316,10 @@ export class GroupRunner {
         this.meter(s.spec.id).error(err)
         // Unreachable peers (ClickHouse down, NATS gone) are waited out; other errors get a few tries.
         const transient = (err as { code?: string }).code === 'E_NOT_CONNECTED' || (err as { unavailable?: boolean }).unavailable === true
-        if ((!transient && attempt + 1 >= maxAttempts) || this.deps.signal.aborted) throw err
+        if ((!transient && attempt + 1 >= maxAttempts) || this.deps.signal.aborted || isStageStopped(err)) throw err
         const delay = backoffDelay(attempt)
         this.deps.logger.warn({ stage: s.spec.id, attempt: attempt + 1, retryInMs: delay, err: errorMessage(err) }, 'sink write failed; retrying')
         await sleep(delay, this.deps.signal)
-        if (Date.now() - lastProgress > this.deps.ackWaitMs / 3) {
-          // Keep held inputs from being redelivered to another process while we retry.
-          for (const m of this.held) m.working()
-          lastProgress = Date.now()
-        }
       }
     }
     s.covered = coveredAfter
@@ -317,6 +342,7 @@ export class GroupRunner {
       }
     }
     this.held.splice(0, n)
+    this.heldAt.splice(0, n)
     this.heldBase += n
     this.stats.acked += n
     this.ackClock.acked(n)

@@ -1,7 +1,7 @@
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/nats-core'
-import type { ClickHouse, ClickHouseConnectionOptions, SinkDefinition, SourceDefinition, TransformDefinition } from '../plugin-api.js'
-import type { PipelineSpec, StageSpec } from '../pipeline/types.js'
+import type { ClickHouse, ClickHouseConnectionOptions, HttpRoutes, SinkDefinition, SourceDefinition, TransformDefinition } from '../plugin-api.js'
+import type { IsolationSpec, PipelineSpec, StageSpec } from '../pipeline/types.js'
 import type { PluginRegistry } from '../plugins/types.js'
 import type { Logger } from '../log/logger.js'
 import { TributaryError } from '../errors.js'
@@ -21,6 +21,8 @@ import { readEpoch } from './epoch.js'
 import { sleep } from './backoff.js'
 import { startRetentionKeeper } from './retention-keeper.js'
 import type { RuntimeMetrics } from '../metrics/types.js'
+import { isolate } from '../isolation/isolate.js'
+import { isStageStopped } from '../isolation/stage-stopped.js'
 
 export interface RuntimeDeps {
   nc: NatsConnection
@@ -29,6 +31,8 @@ export interface RuntimeDeps {
   openClickHouse(opts: ClickHouseConnectionOptions): Promise<ClickHouse>
   /** Builds the per-stage metrics once the topology is known (absent: nothing is measured). */
   metrics?: (topology: Topology) => RuntimeMetrics
+  /** Routes on the runtime's HTTP port, lent to plugins as `ctx.http` (absent: the runtime serves none). */
+  http?: HttpRoutes
 }
 
 export interface RunSummary {
@@ -37,6 +41,8 @@ export interface RunSummary {
   groups: { id: string; stats: GroupStats }[]
   /** True when a finite source drained and every group consumed and acked everything. */
   completed: boolean
+  /** Stages stopped because their isolated plugin kept crashing (the run went on without them). */
+  stopped?: { stage: string; reason: string }[]
 }
 
 export interface Runtime {
@@ -65,10 +71,11 @@ export interface RuntimeParts {
   groups(group: StageGroup, singleOwner: boolean): boolean
 }
 
-async function loadDef<T>(registry: PluginRegistry, stage: StageSpec): Promise<T> {
+async function loadDef<T>(registry: PluginRegistry, stage: StageSpec, isolation?: IsolationSpec): Promise<T> {
   const entry = registry.get(stage.kind, stage.use)
   if (!entry) throw new TributaryError('E_PLUGIN', `no ${stage.kind} plugin named "${stage.use}" (stage ${stage.id})`, { hint: 'run `tributary plugins list` to see the installed plugins' })
-  return (await entry.load()) as T
+  // Built-ins are trusted and run here; a community plugin runs sandboxed in its own process (core/isolation).
+  return (entry.builtin ? await entry.load() : isolate(entry, isolation)) as T
 }
 
 export async function createRuntime(spec: PipelineSpec, deps: RuntimeDeps, opts: RuntimeOptions = {}): Promise<Runtime> {
@@ -85,7 +92,7 @@ export async function createRuntime(spec: PipelineSpec, deps: RuntimeDeps, opts:
   const kv = await openStateBucket(js, spec.name, spec.replicas)
   const epoch = await readEpoch(kv)
   const abort = new AbortController()
-  const ctxDeps: ContextDeps = { spec, kv, logger: deps.logger, signal: abort.signal, openClickHouse: deps.openClickHouse, nc: deps.nc }
+  const ctxDeps: ContextDeps = { spec, kv, logger: deps.logger, signal: abort.signal, openClickHouse: deps.openClickHouse, nc: deps.nc, http: deps.http, metrics }
   const publisher = createPublisher(deps.nc)
 
   // Open every plugin before any data moves: a bad config or unreachable sink fails fast.
@@ -96,14 +103,14 @@ export async function createRuntime(spec: PipelineSpec, deps: RuntimeDeps, opts:
       if (opts.parts && !opts.parts.groups(g, g.transforms[0] !== undefined && stateful(g.transforms[0]))) continue
       const transforms = []
       for (const t of g.transforms) {
-        const def = await loadDef<TransformDefinition<unknown>>(deps.registry, t)
+        const def = await loadDef<TransformDefinition<unknown>>(deps.registry, t, spec.isolation)
         const proc = await callHook(t, 'open', () => def.open(pluginContext(ctxDeps, t) as never))
         closers.push(() => callHook(t, 'close', () => proc.close?.()))
         transforms.push({ spec: t, proc })
       }
       const sinks = []
       for (const s of g.sinks) {
-        const def = await loadDef<SinkDefinition<unknown>>(deps.registry, s)
+        const def = await loadDef<SinkDefinition<unknown>>(deps.registry, s, spec.isolation)
         const writer = await callHook(s, 'open', () => def.open(pluginContext(ctxDeps, s) as never))
         closers.push(() => callHook(s, 'close', () => writer.close?.()))
         sinks.push({ spec: s, writer })
@@ -136,19 +143,30 @@ export async function createRuntime(spec: PipelineSpec, deps: RuntimeDeps, opts:
     throw err
   }
   const runsSource = opts.parts?.source ?? true
-  const sourceDef = runsSource ? await loadDef<SourceDefinition<unknown>>(deps.registry, spec.source) : undefined
+  const sourceDef = runsSource ? await loadDef<SourceDefinition<unknown>>(deps.registry, spec.source, spec.isolation) : undefined
   const sourceStats: SourceStats = { published: 0, duplicates: 0, dead: 0, finished: false }
 
   const keeper = startRetentionKeeper({ jsm, stream, pipeline: spec.name, maxBytes: spec.retention.maxBytes, logger: deps.logger })
   const stopGroups = (): void => runners.forEach((r) => r.requestStop())
+  const stopped: { stage: string; reason: string }[] = []
+  /** A stage whose isolated plugin kept crashing stops alone (its inputs wait in the stream); anything else stops the run. */
+  const stageStopped = (err: unknown): boolean => {
+    if (!isStageStopped(err)) return false
+    metrics?.stage(err.stage).error(err)
+    deps.logger.error({ stage: err.stage, err: err.message }, 'stage stopped; the rest of the pipeline runs on')
+    stopped.push({ stage: err.stage, reason: err.message })
+    return true
+  }
   const groupRuns = runners.map((r) =>
     r.run().catch((err: unknown) => {
+      if (stageStopped(err)) return
       abort.abort()
       stopGroups()
       throw err
     }),
   )
   const sourceRun = !sourceDef ? Promise.resolve() : runSource({ ...ctxDeps, epoch, subject: topology.sourceSubject, publisher, maxPayload: deps.nc.info?.max_payload ?? 1024 * 1024, metrics }, spec.source, sourceDef, sourceStats).catch((err: unknown) => {
+    if (stageStopped(err)) return
     abort.abort()
     stopGroups()
     throw err
@@ -193,7 +211,7 @@ export async function createRuntime(spec: PipelineSpec, deps: RuntimeDeps, opts:
       const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
       if (failed) throw failed.reason
       const completed = (settled[0] as PromiseFulfilledResult<boolean>).value
-      return { pipeline: spec.name, source: sourceStats, groups: runners.map((r) => ({ id: r.group.id, stats: r.stats })), completed }
+      return { pipeline: spec.name, source: sourceStats, groups: runners.map((r) => ({ id: r.group.id, stats: r.stats })), completed, ...(stopped.length ? { stopped } : {}) }
     } finally {
       await closeAll()
     }

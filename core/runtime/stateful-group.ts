@@ -46,6 +46,8 @@ export interface StatefulDeps {
 }
 
 const FETCH_EXPIRES_MS = 1000
+/** Fetches failing in a row before the durable is recreated from the last save. */
+const WEDGED_AFTER_FAILURES = 3
 const decoder = new TextDecoder()
 const encoder = new TextEncoder()
 
@@ -88,6 +90,8 @@ export class StatefulGroupRunner implements StageRunner {
   private stopWhenCaughtUp = false
   /** Numbers outputs of tick/finish that carry no key (their ids then hold only within one run). */
   private looseIndex = 0
+  /** The consumer stopped answering (fetches failing in a row): recreate it from the last save. */
+  private wedged = false
 
   constructor(
     readonly group: StageGroup,
@@ -140,7 +144,13 @@ export class StatefulGroupRunner implements StageRunner {
     await this.open()
     while (this.fetcher) {
       const got = await this.fetcher.next()
-      if (got === undefined) break
+      if (got === undefined) {
+        if (this.wedged && this.stopping !== 'drain') {
+          await this.rollback('fetches kept failing (the consumer stopped answering)')
+          continue
+        }
+        break
+      }
       if (got.length === 0) {
         await this.whenCaughtUp()
         continue
@@ -195,11 +205,22 @@ export class StatefulGroupRunner implements StageRunner {
       ackWaitMs: this.deps.ackWaitMs,
     })
     this.nextDelivery = 1
-    this.fetcher = createBatchFetcher(this.deps.js, this.deps.stream, this.group.consumer, {
+    this.wedged = false
+    const fetcher = createBatchFetcher(this.deps.js, this.deps.stream, this.group.consumer, {
       batch: this.deps.fetchBatch,
       expiresMs: FETCH_EXPIRES_MS,
-      onError: (err, attempt) => this.deps.logger.warn({ consumer: this.group.consumer, attempt: attempt + 1, err: errorMessage(err) }, 'fetch failed; retrying'),
+      onError: (err, attempt) => {
+        if (fetcher !== this.fetcher) return // a fetcher given up by a rollback
+        this.deps.logger.warn({ consumer: this.group.consumer, attempt: attempt + 1, err: errorMessage(err) }, 'fetch failed; retrying')
+        // A failed fetch may have lost deliveries (a rollback follows at the next gap), and a
+        // durable that answers no pull at all (seen on 2.9 under load) is recreated.
+        if (attempt + 1 >= WEDGED_AFTER_FAILURES) {
+          this.wedged = true
+          fetcher.stop()
+        }
+      },
     })
+    this.fetcher = fetcher
     if (this.stopping === 'drain') this.fetcher.stop()
   }
 

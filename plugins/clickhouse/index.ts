@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { defineSink, parseDuration, type JsonObject } from '../../core/plugin-api.js'
+import { defineSink, isClickHouseUnavailable, parseDuration, sleep, type ClickHouse, type ClickHouseConnectionOptions, type JsonObject, type PluginContext } from '../../core/plugin-api.js'
 import { decideGuarantee } from './guarantee.js'
 import { presentOrigins } from './origins.js'
 import { insertIsolating } from './insert.js'
@@ -20,12 +20,33 @@ interface ClickHouseSinkConfig {
   batch: { rows: number; bytes: number; maxWait: string }
 }
 
+/** How long a starting sink waits for an unreachable ClickHouse before giving up. */
+const OPEN_WAIT_MS = 60_000
+
+/**
+ * A server that is down when the pipeline starts is waited for (as an outage mid-run is), so a
+ * restart of ClickHouse and Tributary in either order works; a wrong url still fails, after a
+ * minute of warnings that say so.
+ */
+async function openWaiting(ctx: PluginContext<ClickHouseSinkConfig>, opts: ClickHouseConnectionOptions): Promise<ClickHouse> {
+  const deadline = Date.now() + OPEN_WAIT_MS
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ctx.clickhouse(opts)
+    } catch (err) {
+      if (!isClickHouseUnavailable(err) || Date.now() > deadline || ctx.signal.aborted) throw err
+      ctx.logger.warn({ attempt, err: (err as Error).message }, 'ClickHouse unreachable; waiting for it')
+      await sleep(Math.min(5000, 250 * 2 ** attempt), ctx.signal)
+    }
+  }
+}
+
 const quote = (name: string): string => name.split('.').map((p) => `\`${p}\``).join('.')
 
 export default defineSink<ClickHouseSinkConfig>({
   async open(ctx) {
     const cfg = ctx.config
-    const ch = await ctx.clickhouse({ url: cfg.url, user: cfg.user, password: cfg.password, database: cfg.database })
+    const ch = await openWaiting(ctx, { url: cfg.url, user: cfg.user, password: cfg.password, database: cfg.database })
     let guarantee
     let coerce: ((row: JsonObject) => JsonObject) | undefined
     try {

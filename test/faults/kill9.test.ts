@@ -41,7 +41,7 @@ transforms: [ { use: filter, config: { where: "value >= 200" } } ]
 sinks:
   - use: clickhouse
     config: { table: ${name}, columns: { id: UInt64, value: UInt32 }, orderBy: [id], ${sink} batch: { rows: 5000, maxWait: 300ms } }
-delivery: { ackWait: 4s }
+delivery: { ackWait: 10s }
 `
 }
 
@@ -79,7 +79,14 @@ describe('kill -9 at random moments loses nothing and duplicates nothing', () =>
     await writeFile(file, pipeline('crash_two', ''))
     const env = { ...process.env, NATS_URL: nats.url, TRIBUTARY_HOME: path.join(tmp.dir, 'home-two') }
     await crashLoop(file, env, 2)
-    expect(await counts(env, 'crash_two')).toEqual({ n: expected, ids: expected })
+    const c = await counts(env, 'crash_two')
+    if (c.n !== expected && process.env.TRIB_FAULT_VERBOSE) {
+      const d = await runCli(['query', 'SELECT id, groupArray(_trib_origin) AS origins FROM crash_two GROUP BY id HAVING count() > 1 ORDER BY id LIMIT 5', '--json'], env)
+      process.stderr.write(`DUPLICATES ${d.stdout}\n`)
+      const s = await runCli(['query', 'SELECT min(id) AS lo, max(id) AS hi, count() AS n FROM (SELECT id FROM crash_two GROUP BY id HAVING count() > 1)', '--json'], env)
+      process.stderr.write(`DUPRANGE ${s.stdout}\n`)
+    }
+    expect(c).toEqual({ n: expected, ids: expected })
   })
 
   it('ClickHouse 18.16 server mode (no dedup tokens: origin column)', async () => {

@@ -4,7 +4,7 @@ import path from 'node:path'
 import { startNatsServer } from '../helpers/nats-server.js'
 import { startClickHouseServer } from '../helpers/clickhouse-server.js'
 import { makeTempDir } from '../helpers/tmp.js'
-import { assertBuilt, runCli, spawnCli, type Background } from '../helpers/cli.js'
+import { assertBuilt, runCli, spawnCli, waitFor, type Background } from '../helpers/cli.js'
 
 // Servers restarted under a running pipeline: nats-server (kill -9, same store) and ClickHouse
 // (stopped, then back). The run finishes with every record exactly once.
@@ -48,7 +48,8 @@ describe('servers restarted mid-stream', () => {
       const env = { ...process.env, NATS_URL: nats.url, TRIBUTARY_HOME: path.join(tmp.dir, 'home-nats') }
       const run = spawnCli(['run', file], env)
       children.push(run)
-      await new Promise((r) => setTimeout(r, 2500)) // the fault's moment, not a synchronisation
+      await waitFor('the pipeline to run', () => /pipeline running/.test(run.stderr()))
+      await new Promise((r) => setTimeout(r, 1500)) // the fault's moment, not a synchronisation
       await nats.restart()
       expect(await run.exited, run.stderr().slice(-3000)).toBe(0)
       const q = await runCli(['query', 'SELECT count() AS n, uniqExact(id) AS ids FROM nats_restart', '--json'], env)
@@ -66,7 +67,8 @@ describe('servers restarted mid-stream', () => {
       const env = { ...process.env, NATS_URL: nats.url, TRIBUTARY_HOME: path.join(tmp.dir, 'home-ch') }
       const run = spawnCli(['run', file], env)
       children.push(run)
-      await new Promise((r) => setTimeout(r, 2500))
+      await waitFor('the pipeline to run', () => /pipeline running/.test(run.stderr()))
+      await new Promise((r) => setTimeout(r, 1500)) // the fault's moment
       await ch.kill9()
       await new Promise((r) => setTimeout(r, 3000)) // ClickHouse down for a while
       await ch.restart()

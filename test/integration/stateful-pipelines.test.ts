@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { connect } from '@nats-io/transport-node'
+import { Kvm } from '@nats-io/kv'
 import type { NatsConnection } from '@nats-io/nats-core'
 import { startNatsServer } from '../helpers/nats-server.js'
 import { makeTempDir } from '../helpers/tmp.js'
@@ -180,6 +181,28 @@ sinks: [ { use: clickhouse, config: { table: dedup, columns: { id: UInt32, i: UI
     const first = new Map<number, number>()
     for (let i = 0; i < 2000; i++) if (!first.has((i * 13) % 1500)) first.set((i * 13) % 1500, i)
     expect({ n: Number(row!.n), ids: Number(row!.ids), firsts: Number(row!.firsts) }).toEqual({ n: 1500, ids: 1500, firsts: [...first.values()].reduce((a, b) => a + b, 0) })
+  })
+
+  it('a state larger than one KV value is saved in chunks, head last, and restored from them', async () => {
+    const id = (i: number): string => `user-${String(i).padStart(8, '0')}@example.com`
+    await writeFile(path.join(tmp.dir, 'many.ndjson'), Array.from({ length: 60_000 }, (_, i) => JSON.stringify({ id: id(i) })).join('\n') + '\n')
+    const yaml = `name: many
+source: { use: file, config: { path: many.ndjson, batchSize: 5000 } }
+transforms: [ { use: dedupe, config: { key: [id], last: 100000 } } ]
+sinks: [ { use: clickhouse, config: { table: many, columns: { id: String }, orderBy: [id] } } ]
+`
+    await run('many', yaml)
+    const kv = await new Kvm(nc).open('trib-state-many')
+    const head = (await kv.get('dedupe._state'))!.json<{ seq: number; gen?: number; chunks?: number }>()
+    expect(head.chunks).toBeGreaterThan(1) // 60,000 keys: over 2 MB of JSON
+    expect((await kv.get(`dedupe._state.${head.gen}.${head.chunks! - 1}`))?.operation).toBe('PUT')
+    // More input, all of it repeats of keys in the saved state: a restored dedupe drops every one.
+    const text = Array.from({ length: 1000 }, (_, i) => JSON.stringify({ id: id(i * 37) })).join('\n') + '\n'
+    await writeFile(path.join(tmp.dir, 'many.ndjson'), text, { flag: 'a' })
+    const again = await run('many', yaml)
+    expect(again.source.published).toBe(1000)
+    const [row] = await query<{ n: number; ids: number }>('SELECT count() AS n, uniqExact(id) AS ids FROM many')
+    expect({ n: Number(row!.n), ids: Number(row!.ids) }).toEqual({ n: 60_000, ids: 60_000 })
   })
 
   it('aggregate: one update per input; the latest version per key is the running total', async () => {

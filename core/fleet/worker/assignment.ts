@@ -82,7 +82,8 @@ export class Assignment {
 
   private runs(): string[] {
     const out: string[] = []
-    for (const [label, s] of this.parts) {
+    const order = ['source+groups', 'groups', 'source', 'stateful']
+    for (const [label, s] of [...this.parts].sort(([a], [b]) => order.indexOf(a) - order.indexOf(b))) {
       if (s === 'running' || s === 'idle') out.push(label)
       else if (s === 'standby') out.push(`${label} (standby)`)
       else if (s === 'failed') out.push(`${label} (failed)`)

@@ -19,6 +19,17 @@ export interface UnitOptions {
   onState(state: UnitState, err?: unknown): void
 }
 
+/** A signal that aborts with any of `signals`; dispose() removes its listeners (loops must not pile them up). */
+function linked(signals: AbortSignal[]): { signal: AbortSignal; dispose(): void } {
+  const ac = new AbortController()
+  const abort = (): void => ac.abort()
+  for (const s of signals) {
+    if (s.aborted) ac.abort()
+    else s.addEventListener('abort', abort, { once: true })
+  }
+  return { signal: ac.signal, dispose: () => signals.forEach((s) => s.removeEventListener('abort', abort)) }
+}
+
 function aborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })))
 }
@@ -40,7 +51,8 @@ export async function superviseUnit(o: UnitOptions): Promise<void> {
       if (!hold) break
       o.logger.info({ part: o.label, lease: o.lease.key }, 'lease acquired: running this part here')
     }
-    const stopWhen = hold ? AbortSignal.any([o.signal, hold.lost]) : o.signal
+    const stop = linked(hold ? [o.signal, hold.lost] : [o.signal])
+    const stopWhen = stop.signal
     let failed = false
     try {
       const runtime = await o.start()
@@ -59,6 +71,7 @@ export async function superviseUnit(o: UnitOptions): Promise<void> {
       o.onState('failed', err)
       o.logger.error({ part: o.label, err: errorMessage(err) }, 'pipeline part failed; starting it again after a pause')
     } finally {
+      stop.dispose()
       await hold?.release()
     }
     if (failed) await sleep(backoffDelay(attempt++, 1000, 60_000), o.signal)

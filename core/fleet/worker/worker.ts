@@ -135,15 +135,25 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     await Promise.all([...new Set([...wanted.keys(), ...assignments.keys()])].map((n) => converge(n, wanted.get(n))))
   }
 
-  // React to every change of `pipelines.*` at once; resync now and then in case a watch lags.
-  const watcher = await store.kv.watch({ key: 'pipelines.*' })
+  // React to every change of `pipelines.*` at once (a watch starts with the current values);
+  // a watch that ends (NATS gone for long) is opened again, and a resync now and then covers gaps.
+  let watcher: Awaited<ReturnType<typeof store.kv.watch>> | undefined
   const watching = (async () => {
-    for await (const e of watcher) {
-      const name = e.key.slice('pipelines.'.length)
-      const doc = e.operation === 'PUT' && e.length > 0 ? e.json<PipelineDeployment>() : undefined
-      void converge(name, doc)
+    while (!stopping.signal.aborted) {
+      try {
+        watcher = await store.kv.watch({ key: 'pipelines.*' })
+        if (stopping.signal.aborted) watcher.stop()
+        for await (const e of watcher) {
+          const name = e.key.slice('pipelines.'.length)
+          const doc = e.operation === 'PUT' && e.length > 0 ? e.json<PipelineDeployment>() : undefined
+          void converge(name, doc)
+        }
+      } catch (err) {
+        log.warn({ err: errorMessage(err) }, 'deployment watch failed; watching again')
+      }
+      await sleep(1000, stopping.signal)
     }
-  })().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'deployment watch ended'))
+  })()
   const resyncing = (async () => {
     while (!stopping.signal.aborted) {
       await sleep(o.resyncMs ?? 10_000, stopping.signal)
@@ -155,7 +165,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   const done = (async () => {
     await new Promise<void>((resolve) => stopping.signal.addEventListener('abort', () => resolve(), { once: true }))
     log.info({ pipelines: assignments.size }, 'worker stopping: draining every pipeline')
-    watcher.stop()
+    watcher?.stop()
     beat()
     await Promise.all([...assignments.keys()].map((n) => converge(n, undefined)))
     await Promise.all([watching, resyncing])

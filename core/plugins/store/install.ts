@@ -37,7 +37,7 @@ export async function installPlugin(home: string, spec: string, opts: InstallOpt
     const pkg = installedPackage(before, await storeDependencies(tx.dir), source, arg)
     const staged = await verifyStaged(tx.dir, pkg, lock)
     const previous = lock.plugins[pkg]
-    const installed = await acceptStaged(staged, source, previous, opts.confirm, 'install')
+    const installed = await acceptStaged(staged, source, previous, opts.confirm, 'install', opts.log)
     await dropTarball(tx.dir, previous, installed)
     lock.plugins[pkg] = installed
     await writeLock(tx.dir, lock)

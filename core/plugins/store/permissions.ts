@@ -6,7 +6,11 @@ const LABELS: Record<keyof Permissions, string> = {
   write: 'write files',
   env: 'see environment variables',
   spawn: 'start child processes',
+  workers: 'start worker threads',
+  addons: 'load native addons',
 }
+
+const FLAGS = ['spawn', 'workers', 'addons'] as const
 
 /** The permissions as lines a user reads before accepting them. */
 export function describePermissions(p: Permissions | undefined): string[] {
@@ -15,7 +19,7 @@ export function describePermissions(p: Permissions | undefined): string[] {
     const v = p?.[key]
     if (v && v.length > 0) lines.push(`${LABELS[key]}: ${v.join(', ')}`)
   }
-  if (p?.spawn) lines.push(LABELS.spawn)
+  for (const key of FLAGS) if (p?.[key]) lines.push(LABELS[key])
   return lines.length > 0 ? lines : ['no permissions: no network, files, environment variables or child processes']
 }
 
@@ -26,7 +30,7 @@ export function addedPermissions(prev: Permissions | undefined, next: Permission
     const added = (next?.[key] ?? []).filter((v) => !(prev?.[key] ?? []).includes(v))
     if (added.length > 0) out[key] = added
   }
-  if (next?.spawn && !prev?.spawn) out.spawn = true
+  for (const key of FLAGS) if (next?.[key] && !prev?.[key]) out[key] = true
   return out
 }
 

@@ -44,7 +44,7 @@ export async function updatePlugins(home: string, names: string[], opts: { confi
       const changed = staged.version !== prev.version || staged.integrity !== prev.integrity
       results.push({ package: prev.package, name: staged.manifest.name, from: prev.version, to: staged.version, changed })
       if (!changed) continue
-      const next = await acceptStaged(staged, prev.source, prev, opts.confirm, 'update')
+      const next = await acceptStaged(staged, prev.source, prev, opts.confirm, 'update', opts.log)
       await dropTarball(tx.dir, prev, next)
       lock.plugins[prev.package] = next
     }
