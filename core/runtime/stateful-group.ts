@@ -48,6 +48,8 @@ export interface StatefulDeps {
 const FETCH_EXPIRES_MS = 1000
 /** Fetches failing in a row before the durable is recreated from the last save. */
 const WEDGED_AFTER_FAILURES = 3
+/** Tries to position the durable (about 3 minutes with the back-off) before the group gives up. */
+const POSITION_ATTEMPTS = 40
 const decoder = new TextDecoder()
 const encoder = new TextEncoder()
 
@@ -196,14 +198,24 @@ export class StatefulGroupRunner implements StageRunner {
   }
 
   private async startFetching(): Promise<void> {
-    await positionDurable(this.deps.jsm, {
-      stream: this.deps.stream,
-      name: this.group.consumer,
-      filterSubject: this.group.inputSubject,
-      afterSeq: this.committedSeq,
-      maxAckPending: StatefulGroupRunner.maxAckPendingFor(this.maxHeld, this.deps.fetchBatch),
-      ackWaitMs: this.deps.ackWaitMs,
-    })
+    // A rollback often comes from a server restart: position the durable once NATS answers again.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await positionDurable(this.deps.jsm, {
+          stream: this.deps.stream,
+          name: this.group.consumer,
+          filterSubject: this.group.inputSubject,
+          afterSeq: this.committedSeq,
+          maxAckPending: StatefulGroupRunner.maxAckPendingFor(this.maxHeld, this.deps.fetchBatch),
+          ackWaitMs: this.deps.ackWaitMs,
+        })
+        break
+      } catch (err) {
+        if (attempt + 1 >= POSITION_ATTEMPTS || this.deps.signal.aborted) throw err
+        this.deps.logger.warn({ consumer: this.group.consumer, attempt: attempt + 1, err: errorMessage(err) }, 'positioning the stateful stage consumer failed; retrying')
+        await sleep(backoffDelay(attempt, 250, 5000), this.deps.signal)
+      }
+    }
     this.nextDelivery = 1
     this.wedged = false
     const fetcher = createBatchFetcher(this.deps.js, this.deps.stream, this.group.consumer, {
