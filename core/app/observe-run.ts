@@ -79,7 +79,8 @@ export class RunObserver {
     const spec = this.opts.spec
     const intervalMs = this.opts.intervalMs ?? DEFAULT_STATUS_INTERVAL_MS
     this.kv = await openStateBucket(jetstream(nc), spec.name, spec.replicas)
-    await pruneStatusDocs(this.kv, FORGET_AFTER_MS).catch(() => undefined)
+    const jsm = await jetstreamManager(nc)
+    await pruneStatusDocs(this.kv, FORGET_AFTER_MS, Date.now(), { jsm, pipeline: spec.name }).catch(() => undefined)
     this.tracker = new StatusTracker({
       pipeline: spec.name,
       instance: this.instance,
@@ -92,7 +93,7 @@ export class RunObserver {
     })
     this.monitor = startMonitor({
       pipeline: spec.name,
-      jsm: await jetstreamManager(nc),
+      jsm,
       targets: probeTargets(topology),
       gauges: this.metrics?.gauges,
       logger: this.opts.logger,

@@ -8,6 +8,7 @@ import { computePlan, type CurrentState, type DesiredState, type Plan } from '..
 import { compileTopology } from '../runtime/topology.js'
 import { getStream } from '../jetstream/stream.js'
 import { stateBucket, streamName } from '../jetstream/names.js'
+import { kvKeys } from '../jetstream/kv-keys.js'
 import { identifierLiteral, parseTableName } from '../clickhouse/identifiers.js'
 import type { Session } from './session.js'
 
@@ -30,8 +31,7 @@ export async function readJetStreamState(nc: NatsConnection, spec: PipelineSpec)
   }
   if (await getStream(jsm, `KV_${stateBucket(spec.name)}`)) {
     const kv = await new Kvm(nc).open(stateBucket(spec.name))
-    for await (const key of await kv.keys()) {
-      if (!key.endsWith('.position')) continue
+    for (const key of await kvKeys(jsm, stateBucket(spec.name), '*.position')) {
       const e = await kv.get(key)
       if (e && e.operation === 'PUT' && e.length > 0) current.positions[key.slice(0, -'.position'.length)] = e.json<JsonValue>()
     }

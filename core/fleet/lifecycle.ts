@@ -29,7 +29,7 @@ export async function setDesiredState(nc: NatsConnection, fleet: string, name: s
 export async function workersRunning(nc: NatsConnection, fleet: string, name: string): Promise<string[]> {
   const kv = await openWorkersBucket(nc, fleet, { create: false })
   if (!kv) return []
-  return (await readWorkers(kv))
+  return (await readWorkers(nc, kv, fleet))
     .filter((w) => w.state !== 'lost' && w.pipelines.some((p) => p.name === name && (p.state === 'starting' || p.state === 'running' || p.state === 'draining')))
     .map((w) => w.id)
 }

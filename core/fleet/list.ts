@@ -23,7 +23,7 @@ export async function listDeployments(nc: NatsConnection, fleet: string): Promis
 /** `workers list`. */
 export async function listWorkers(nc: NatsConnection, fleet: string): Promise<WorkerSummary[]> {
   const kv = await openWorkersBucket(nc, fleet, { create: false })
-  return kv ? readWorkers(kv) : []
+  return kv ? readWorkers(nc, kv, fleet) : []
 }
 
 /** `pipelines history`: every stored revision, oldest first. */

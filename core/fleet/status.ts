@@ -43,7 +43,7 @@ export async function readAllFleetStatuses(nc: NatsConnection, fleet: string, wh
 
 async function fleetWorkers(nc: NatsConnection, fleet: string): Promise<WorkerSummary[]> {
   const kv = await openWorkersBucket(nc, fleet, { create: false })
-  return kv ? readWorkers(kv) : []
+  return kv ? readWorkers(nc, kv, fleet) : []
 }
 
 async function deployedStatus(nc: NatsConnection, fleet: string, d: PipelineDeployment, workers: WorkerSummary[], where: string): Promise<PipelineStatus> {

@@ -1,9 +1,11 @@
-import { jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream'
+import { jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError, type JetStreamManager } from '@nats-io/jetstream'
 import { Kvm, type KV, type KvEntry } from '@nats-io/kv'
 import type { NatsConnection } from '@nats-io/nats-core'
 import { TributaryError } from '../errors.js'
 import { deploymentsBucket, pipelineKey, revisionKey } from './names.js'
 import { fleetReplicas } from './replicas.js'
+import { FLEET_API_TIMEOUT_MS } from './api-timeout.js'
+import { kvKeys } from '../jetstream/kv-keys.js'
 import type { DeployedRevision, PipelineDeployment } from './types.js'
 
 /** A fleet's deployments bucket: desired state per pipeline, and every deployed revision. */
@@ -35,10 +37,10 @@ function live(e: KvEntry | null): e is KvEntry {
  * when it does not exist, instead of creating it.
  */
 export async function openFleetStore(nc: NatsConnection, fleet: string, opts: { create: boolean }): Promise<FleetStore | undefined> {
-  const js = jetstream(nc)
+  const js = jetstream(nc, { timeout: FLEET_API_TIMEOUT_MS })
   const bucket = deploymentsBucket(fleet)
   if (!opts.create) {
-    const jsm = await jetstreamManager(nc)
+    const jsm = await jetstreamManager(nc, { timeout: FLEET_API_TIMEOUT_MS })
     try {
       await jsm.streams.info(`KV_${bucket}`)
     } catch (err) {
@@ -47,19 +49,15 @@ export async function openFleetStore(nc: NatsConnection, fleet: string, opts: { 
     }
   }
   const kv = await new Kvm(js).create(bucket, { history: 1, replicas: fleetReplicas(nc) })
-  return fleetStore(fleet, kv)
+  return fleetStore(fleet, kv, await jetstreamManager(nc, { timeout: FLEET_API_TIMEOUT_MS }))
 }
 
-function fleetStore(fleet: string, kv: KV): FleetStore {
+function fleetStore(fleet: string, kv: KV, jsm: JetStreamManager): FleetStore {
   const readJson = async <T>(key: string): Promise<{ value: T; revision: number } | undefined> => {
     const e = await kv.get(key)
     return live(e) ? { value: e.json<T>(), revision: e.revision } : undefined
   }
-  const keys = async (filter: string): Promise<string[]> => {
-    const out: string[] = []
-    for await (const k of await kv.keys(filter)) out.push(k)
-    return out
-  }
+  const keys = async (filter: string): Promise<string[]> => kvKeys(jsm, deploymentsBucket(fleet), filter)
   const revisionNumbers = async (name: string): Promise<number[]> =>
     (await keys(`revisions.${name}.*`))
       .map((k) => Number(k.slice(`revisions.${name}.`.length)))

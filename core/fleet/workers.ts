@@ -2,6 +2,8 @@ import { jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError } fro
 import { Kvm, type KV } from '@nats-io/kv'
 import type { NatsConnection } from '@nats-io/nats-core'
 import { workersBucket } from './names.js'
+import { FLEET_API_TIMEOUT_MS } from './api-timeout.js'
+import { kvKeys } from '../jetstream/kv-keys.js'
 import { fleetReplicas } from './replicas.js'
 import type { WorkerDoc, WorkerSummary } from './types.js'
 
@@ -15,13 +17,13 @@ export async function openWorkersBucket(nc: NatsConnection, fleet: string, opts:
   const bucket = workersBucket(fleet)
   if (!opts.create) {
     try {
-      await (await jetstreamManager(nc)).streams.info(`KV_${bucket}`)
+      await (await jetstreamManager(nc, { timeout: FLEET_API_TIMEOUT_MS })).streams.info(`KV_${bucket}`)
     } catch (err) {
       if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound) return undefined
       throw err
     }
   }
-  return new Kvm(jetstream(nc)).create(bucket, { history: 1, ttl: FORGET_AFTER_MS, replicas: fleetReplicas(nc) })
+  return new Kvm(jetstream(nc, { timeout: FLEET_API_TIMEOUT_MS })).create(bucket, { history: 1, ttl: FORGET_AFTER_MS, replicas: fleetReplicas(nc) })
 }
 
 export async function writeWorker(kv: KV, doc: WorkerDoc): Promise<void> {
@@ -33,11 +35,9 @@ export async function forgetWorker(kv: KV, id: string): Promise<void> {
 }
 
 /** Every worker that sent a heartbeat in the last two minutes, by id. */
-export async function readWorkers(kv: KV, now = Date.now()): Promise<WorkerSummary[]> {
-  const keys: string[] = []
-  for await (const k of await kv.keys()) keys.push(k)
+export async function readWorkers(nc: NatsConnection, kv: KV, fleet: string, now = Date.now()): Promise<WorkerSummary[]> {
   const out: WorkerSummary[] = []
-  for (const k of keys.sort()) {
+  for (const k of await kvKeys(await jetstreamManager(nc), workersBucket(fleet))) {
     const e = await kv.get(k)
     if (!e || e.operation !== 'PUT' || e.length === 0) continue
     let d: WorkerDoc

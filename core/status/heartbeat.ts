@@ -1,5 +1,6 @@
 import { Kvm, type KV } from '@nats-io/kv'
-import type { JetStreamClient } from '@nats-io/jetstream'
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream'
+import { kvKeys } from '../jetstream/kv-keys.js'
 import { stateBucket } from '../jetstream/names.js'
 import type { RuntimeStatusDoc } from './types.js'
 
@@ -33,10 +34,14 @@ export async function openStatusBucket(js: JetStreamClient, pipeline: string): P
   return new Kvm(js).open(stateBucket(pipeline))
 }
 
-/** Every runtime's last document, newest first. */
-export async function readStatusDocs(kv: KV): Promise<RuntimeStatusDoc[]> {
+/**
+ * Every runtime's last document, newest first. With `list`, keys are listed by one stream-info
+ * request (core/jetstream/kv-keys.ts): `kv.keys()` can hang on a bucket runtimes write every second.
+ */
+export async function readStatusDocs(kv: KV, list?: { jsm: JetStreamManager; pipeline: string }): Promise<RuntimeStatusDoc[]> {
   const keys: string[] = []
-  for await (const k of await kv.keys(`${PREFIX}.>`)) keys.push(k)
+  if (list) keys.push(...(await kvKeys(list.jsm, stateBucket(list.pipeline), `${PREFIX}.>`)))
+  else for await (const k of await kv.keys(`${PREFIX}.>`)) keys.push(k)
   const docs: RuntimeStatusDoc[] = []
   for (const k of keys) {
     const e = await kv.get(k)
@@ -51,8 +56,8 @@ export async function readStatusDocs(kv: KV): Promise<RuntimeStatusDoc[]> {
 }
 
 /** Forgets runtimes silent for longer than `olderThanMs`, so the bucket does not collect every pid ever run. */
-export async function pruneStatusDocs(kv: KV, olderThanMs: number, now = Date.now()): Promise<void> {
-  for (const d of await readStatusDocs(kv)) {
+export async function pruneStatusDocs(kv: KV, olderThanMs: number, now = Date.now(), list?: { jsm: JetStreamManager; pipeline: string }): Promise<void> {
+  for (const d of await readStatusDocs(kv, list)) {
     if (now - Date.parse(d.updatedAt) > olderThanMs) await kv.purge(statusKey(d.instance))
   }
 }

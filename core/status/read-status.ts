@@ -28,7 +28,7 @@ export async function readPipelineStatus(nc: NatsConnection, pipeline: string, w
   const jsm = await jetstreamManager(nc)
   await requirePipelineStream(jsm, pipeline, where)
   const kv = await openStatusBucket(jetstream(nc), pipeline)
-  const docs = kv ? await readStatusDocs(kv) : []
+  const docs = kv ? await readStatusDocs(kv, { jsm, pipeline }) : []
   const runtimes = docs.map((d) => summarize(d, now))
   const live = docs.filter((_, i) => runtimes[i]!.state === 'running' || runtimes[i]!.state === 'draining' || runtimes[i]!.state === 'starting')
   const stages = live.length > 0 ? sumStages(live) : (docs[0]?.stages.map((s) => ({ ...s, inPerS: 0, outPerS: 0 })) ?? [])

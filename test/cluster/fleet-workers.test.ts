@@ -104,6 +104,15 @@ describe.skipIf(clickhouseServerSkipReason() !== undefined)('a fleet of workers 
     // A generator that outlasts the test: data keeps flowing through both switches, whatever the
     // machine's speed; `stop` ends it, and the accounting below is exact.
     const file = await deploy('revs', pipeline('revs', { count: 10_000_000, rate: 2000 }))
+    try {
+      await rollForwardAndBack(file)
+    } finally {
+      // Whatever happened, this generator must not outlive the test.
+      await runCli(['pipelines', 'stop', 'revs', '--no-wait'], env)
+    }
+  })
+
+  async function rollForwardAndBack(file: string): Promise<void> {
     await waitFor('rows of revision 1', async () => (await counts(db, 'revs').catch(() => ({ n: 0 }))).n >= 3000)
     await writeFile(file, pipeline('revs', { count: 10_000_000, rate: 2000, rev: 2 }))
     const d2 = JSON.parse((await cli(['pipelines', 'deploy', file, '--json'], env)).stdout) as { revision: number; changes: { action: string; name: string }[] }
@@ -130,7 +139,7 @@ describe.skipIf(clickhouseServerSkipReason() !== undefined)('a fleet of workers 
       [2, false, null],
       [3, true, 1],
     ])
-  })
+  }
 
   it('stop drains, start resumes, remove --purge cleans up', async () => {
     const N = 20_000

@@ -1,6 +1,6 @@
 import { createWriteStream, mkdirSync } from 'node:fs'
 import path from 'node:path'
-import { jetstream } from '@nats-io/jetstream'
+import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { Kvm } from '@nats-io/kv'
 import type { NatsConnection } from '@nats-io/nats-core'
 import { openClickHouse } from '../../core/clickhouse/open.js'
@@ -72,7 +72,7 @@ export async function waitForRows(ch: ClickHouse, table: string, n: number, time
 export async function workByWorker(nc: NatsConnection, pipeline: string, stage: string): Promise<Record<string, number>> {
   const kv = await new Kvm(jetstream(nc)).open(stateBucket(pipeline))
   const out: Record<string, number> = {}
-  for (const d of await readStatusDocs(kv)) {
+  for (const d of await readStatusDocs(kv, { jsm: await jetstreamManager(nc), pipeline })) {
     const worker = d.fleet?.worker ?? d.instance
     out[worker] = (out[worker] ?? 0) + (d.stages.find((s) => s.id === stage)?.in ?? 0)
   }

@@ -12,6 +12,7 @@ import { kvLeaseStore, openLeaseBucket } from '../../lease/kv-store.js'
 import { leaseTiming } from '../../lease/timing.js'
 import { sleep } from '../../runtime/backoff.js'
 import { leasesBucket } from '../names.js'
+import { FLEET_API_TIMEOUT_MS } from '../api-timeout.js'
 import { fleetReplicas } from '../replicas.js'
 import { openFleetStore, type FleetStore } from '../store.js'
 import { forgetWorker, openWorkersBucket, writeWorker } from '../workers.js'
@@ -58,7 +59,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   const log = o.logger.child({ fleet: o.fleet, worker: id })
   const store = (await openFleetStore(o.nc, o.fleet, { create: true }))!
   const workersKv = (await openWorkersBucket(o.nc, o.fleet, { create: true }))!
-  const leaseBucket = await openLeaseBucket(jetstream(o.nc), leasesBucket(o.fleet), { ttlMs: o.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS, replicas: fleetReplicas(o.nc) })
+  const leaseBucket = await openLeaseBucket(jetstream(o.nc, { timeout: FLEET_API_TIMEOUT_MS }), leasesBucket(o.fleet), { ttlMs: o.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS, replicas: fleetReplicas(o.nc) })
   const leases = createLeases(kvLeaseStore(leaseBucket.kv), {
     owner: id,
     timing: leaseTiming(leaseBucket.ttlMs),
@@ -132,7 +133,8 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
 
   const resync = async (s: FleetStore): Promise<void> => {
     const wanted = new Map((await s.deployments()).map((d) => [d.name, d]))
-    await Promise.all([...new Set([...wanted.keys(), ...assignments.keys()])].map((n) => converge(n, wanted.get(n))))
+    // Not awaited: one pipeline's slow drain must not hold the others' transitions (each chains its own).
+    for (const n of new Set([...wanted.keys(), ...assignments.keys()])) void converge(n, wanted.get(n))
   }
 
   // React to every change of `pipelines.*` at once (a watch starts with the current values);
