@@ -6,6 +6,7 @@ import { deploymentsBucket, pipelineKey, revisionKey } from './names.js'
 import { fleetReplicas } from './replicas.js'
 import { FLEET_API_TIMEOUT_MS } from './api-timeout.js'
 import { kvKeys } from '../jetstream/kv-keys.js'
+import { waitUntilServing } from './bucket-ready.js'
 import type { DeployedRevision, PipelineDeployment } from './types.js'
 
 /** A fleet's deployments bucket: desired state per pipeline, and every deployed revision. */
@@ -33,7 +34,8 @@ function live(e: KvEntry | null): e is KvEntry {
 }
 
 /**
- * Opens the fleet's deployments bucket. `create: false` (read-only commands) returns undefined
+ * Opens the fleet's deployments bucket. Reads go to the stream's leader (`allow_direct: false`):
+ * a direct get on a freshly created R3 bucket timed out (2.9), and the leader's answer is current. `create: false` (read-only commands) returns undefined
  * when it does not exist, instead of creating it.
  */
 export async function openFleetStore(nc: NatsConnection, fleet: string, opts: { create: boolean }): Promise<FleetStore | undefined> {
@@ -48,7 +50,8 @@ export async function openFleetStore(nc: NatsConnection, fleet: string, opts: { 
       throw err
     }
   }
-  const kv = await new Kvm(js).create(bucket, { history: 1, replicas: fleetReplicas(nc) })
+  const kv = await new Kvm(js).create(bucket, { history: 1, replicas: fleetReplicas(nc), allow_direct: false })
+  await waitUntilServing(nc, `KV_${bucket}`)
   return fleetStore(fleet, kv, await jetstreamManager(nc, { timeout: FLEET_API_TIMEOUT_MS }))
 }
 

@@ -4,6 +4,7 @@ import type { NatsConnection } from '@nats-io/nats-core'
 import { workersBucket } from './names.js'
 import { FLEET_API_TIMEOUT_MS } from './api-timeout.js'
 import { kvKeys } from '../jetstream/kv-keys.js'
+import { waitUntilServing } from './bucket-ready.js'
 import { fleetReplicas } from './replicas.js'
 import type { WorkerDoc, WorkerSummary } from './types.js'
 
@@ -23,7 +24,9 @@ export async function openWorkersBucket(nc: NatsConnection, fleet: string, opts:
       throw err
     }
   }
-  return new Kvm(jetstream(nc, { timeout: FLEET_API_TIMEOUT_MS })).create(bucket, { history: 1, ttl: FORGET_AFTER_MS, replicas: fleetReplicas(nc) })
+  const kv = await new Kvm(jetstream(nc, { timeout: FLEET_API_TIMEOUT_MS })).create(bucket, { history: 1, ttl: FORGET_AFTER_MS, replicas: fleetReplicas(nc), allow_direct: false })
+  await waitUntilServing(nc, `KV_${bucket}`)
+  return kv
 }
 
 export async function writeWorker(kv: KV, doc: WorkerDoc): Promise<void> {

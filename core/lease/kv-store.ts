@@ -10,10 +10,12 @@ function lostRace(err: unknown): boolean {
 /**
  * A lease bucket: `max_age` is the lease TTL (FACTS: per-key TTL is ignored on 2.9, and an
  * expired key leaves no tombstone, so `create` works again at once). The TTL is the bucket's: an
- * existing bucket keeps its own, which is returned.
+ * existing bucket keeps its own, which is returned. Reads go to the stream leader, not a replica
+ * (`allow_direct: false`): a renewal must see the last revision, and a direct get on a young R3
+ * stream was seen to time out.
  */
 export async function openLeaseBucket(js: JetStreamClient, bucket: string, opts: { ttlMs: number; replicas?: number }): Promise<{ kv: KV; ttlMs: number }> {
-  const kv = await new Kvm(js).create(bucket, { history: 1, ttl: opts.ttlMs, replicas: opts.replicas ?? 1 })
+  const kv = await new Kvm(js).create(bucket, { history: 1, ttl: opts.ttlMs, replicas: opts.replicas ?? 1, allow_direct: false })
   const status = await kv.status()
   return { kv, ttlMs: status.ttl > 0 ? status.ttl : opts.ttlMs }
 }

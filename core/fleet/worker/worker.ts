@@ -1,5 +1,6 @@
 import { hostname } from 'node:os'
 import { jetstream } from '@nats-io/jetstream'
+import { Kvm } from '@nats-io/kv'
 import type { NatsConnection } from '@nats-io/nats-core'
 import type { ClickHouse, ClickHouseConnectionOptions } from '../../plugin-api.js'
 import type { PluginRegistry } from '../../plugins/types.js'
@@ -13,6 +14,7 @@ import { leaseTiming } from '../../lease/timing.js'
 import { sleep } from '../../runtime/backoff.js'
 import { leasesBucket } from '../names.js'
 import { FLEET_API_TIMEOUT_MS } from '../api-timeout.js'
+import { waitUntilServing } from '../bucket-ready.js'
 import { fleetReplicas } from '../replicas.js'
 import { openFleetStore, type FleetStore } from '../store.js'
 import { forgetWorker, openWorkersBucket, writeWorker } from '../workers.js'
@@ -60,7 +62,10 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   const store = (await openFleetStore(o.nc, o.fleet, { create: true }))!
   const workersKv = (await openWorkersBucket(o.nc, o.fleet, { create: true }))!
   const leaseBucket = await openLeaseBucket(jetstream(o.nc, { timeout: FLEET_API_TIMEOUT_MS }), leasesBucket(o.fleet), { ttlMs: o.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS, replicas: fleetReplicas(o.nc) })
-  const leases = createLeases(kvLeaseStore(leaseBucket.kv), {
+  // Created with a long API timeout (a young cluster); renewed with the default one, well under the TTL.
+  const leaseKv = await new Kvm(jetstream(o.nc)).open(leasesBucket(o.fleet))
+  await waitUntilServing(o.nc, `KV_${leasesBucket(o.fleet)}`)
+  const leases = createLeases(kvLeaseStore(leaseKv), {
     owner: id,
     timing: leaseTiming(leaseBucket.ttlMs),
     onError: (key, err) => log.warn({ lease: key, err: errorMessage(err) }, 'lease renewal or acquisition failed; retrying'),
