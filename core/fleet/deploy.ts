@@ -59,7 +59,8 @@ export async function loadRevision(rev: DeployedRevision, registry: PluginRegist
  * and saved state.
  */
 export async function deployPipeline(nc: NatsConnection, registry: PluginRegistry, req: DeployRequest): Promise<DeployResult> {
-  const store = (await openFleetStore(nc, req.fleet, { create: !req.dryRun })) ?? undefined
+  // A dry run creates nothing: without the bucket, there is simply nothing deployed yet.
+  const store = await openFleetStore(nc, req.fleet, { create: !req.dryRun })
   const source = await revisionSource(store, registry, req)
   const spec = await loadPipelineFromText(source.text, source.file, registry, { env: req.env })
   checkFleetSpec(spec, registry)
