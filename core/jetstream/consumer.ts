@@ -44,15 +44,28 @@ export async function ensureDurable(jsm: JetStreamManager, d: DurableSpec): Prom
 }
 
 export interface BatchFetcher {
-  /** Next batch (possibly empty after `expiresMs` without messages); undefined once stopped. */
+  /**
+   * The messages delivered since the last call, at least one and at most the batch size; an
+   * empty batch once a fetch of `expiresMs` brought nothing; undefined once stopped.
+   */
   next(): Promise<JsMsg[] | undefined>
-  stop(): void
+  /**
+   * Stop fetching. A fetch already asked for may still deliver, and its messages are handed over
+   * (a drain acks them instead of leaving them to ack_wait), so the end waits for it to expire.
+   * `now`: the consumer is known to have nothing left for us (pending and ack-pending both 0
+   * after a finished input): the open fetch is cut instead of waited out.
+   */
+  stop(opts?: { now?: boolean }): void
 }
 
 /**
- * Batch fetches with the next one asked for while the current batch is processed (FACTS: 1.2×).
- * A background loop drains each fetch's iterator promptly into a small queue, so a long
- * processing step never leaves an iterator unread (which fails with "heartbeats missed").
+ * Pull fetches of up to `batch` messages, one after the other, with the next asked for while
+ * the consumer processes (FACTS: 1.2×). A background loop drains each fetch's iterator into a
+ * buffer as messages arrive, so a long processing step never leaves an iterator unread (which
+ * fails with "heartbeats missed"), and `next()` hands over what has arrived without waiting for
+ * the fetch to fill or expire: under light load a record is processed as soon as it is
+ * delivered (latency), under heavy load batches are full (throughput). No new fetch is asked
+ * for while more than `prefetch` batches wait in the buffer.
  */
 export function createBatchFetcher(
   js: JetStreamClient,
@@ -60,10 +73,13 @@ export function createBatchFetcher(
   durable: string,
   opts: { batch: number; expiresMs: number; prefetch?: number; onError?: (err: unknown, attempt: number) => void },
 ): BatchFetcher {
-  const queue: JsMsg[][] = []
+  let buffer: JsMsg[] = []
+  /** A fetch ended with nothing delivered while the buffer was empty: `next()` reports it once. */
+  let emptyFetch = false
   const prefetch = opts.prefetch ?? 1
   let stopped = false
   let failure: unknown
+  let open: { stop(): void } | undefined
   let notifyConsumer: (() => void) | undefined
   let notifyProducer: (() => void) | undefined
   const wakeConsumer = (): void => {
@@ -78,29 +94,29 @@ export function createBatchFetcher(
       try {
         const consumer = await js.consumers.get(stream, durable)
         while (!stopped) {
-          while (queue.length > prefetch && !stopped) await new Promise<void>((r) => (notifyProducer = r))
+          while (buffer.length > prefetch * opts.batch && !stopped) await new Promise<void>((r) => (notifyProducer = r))
           if (stopped) break
-          const batch: JsMsg[] = []
+          let got = 0
           try {
             const iter = await consumer.fetch({ max_messages: opts.batch, expires: opts.expiresMs })
-            for await (const m of iter) batch.push(m)
-          } catch (err) {
-            // Messages delivered before the fetch failed ("heartbeats missed" on a busy process)
-            // are ours: process them, rather than leave them unacked until ack_wait (a drain
-            // would end with them pending).
-            if (batch.length > 0) {
-              queue.push(batch)
-              wakeConsumer()
+            open = iter
+            for await (const m of iter) {
+              // Messages delivered before a fetch fails ("heartbeats missed" on a busy process)
+              // are ours as well: they stay in the buffer and are processed.
+              buffer.push(m)
+              if (got++ === 0 || buffer.length >= opts.batch) wakeConsumer()
             }
-            throw err
+          } finally {
+            open = undefined
           }
-          queue.push(batch)
+          if (got === 0 && buffer.length === 0) emptyFetch = true
           attempt = 0
           wakeConsumer()
         }
       } catch (err) {
         // A restarting or unreachable server: wait and fetch again; the consumer keeps its place.
         if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound) throw err
+        wakeConsumer()
         opts.onError?.(err, attempt)
         await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** Math.min(attempt++, 5))))
       }
@@ -119,20 +135,27 @@ export function createBatchFetcher(
   return {
     async next() {
       for (;;) {
-        const b = queue.shift()
-        if (b) {
+        if (buffer.length > 0) {
+          let out: JsMsg[]
+          if (buffer.length <= opts.batch) {
+            out = buffer
+            buffer = []
+          } else out = buffer.splice(0, opts.batch)
           notifyProducer?.()
-          return b
+          return out
         }
         if (failure) throw failure
-        // After stop(), a fetch already asked for still delivers: hand that batch over too,
-        // so a drain acks it instead of leaving it to be redelivered after ack_wait.
+        if (emptyFetch) {
+          emptyFetch = false
+          return []
+        }
         if (stopped && finished) return undefined
         await new Promise<void>((r) => (notifyConsumer = r))
       }
     },
-    stop() {
+    stop(o) {
       stopped = true
+      if (o?.now) open?.stop()
       notifyProducer?.()
       void running
     },

@@ -100,7 +100,7 @@ async function pluginFolders(root: string, depth = 0): Promise<string[]> {
 export async function readPlugin(dir: string, builtin: boolean): Promise<PluginEntry> {
   const file = path.join(dir, 'plugin.json')
   const parsed = parseConfigText(await readFile(file, 'utf8'), file)
-  const manifest = validateManifest(parsed.value, file, { locate: parsed.locate })
+  const manifest = validateManifest(parsed.value, file, { locate: parsed.locate, checkConfigSchema: !builtin })
   let loading: Promise<PluginDefinition> | undefined
   return {
     manifest,

@@ -1,6 +1,6 @@
 import type { JsMsg } from '@nats-io/jetstream'
 import type { BatchFetcher } from '../jetstream/consumer.js'
-import { H } from '../jetstream/headers.js'
+import { H, hasHeader } from '../jetstream/headers.js'
 
 export interface ReplayCounts {
   /** Inputs handed to the group (first deliveries). */
@@ -37,8 +37,8 @@ export function boundedFetcher(inner: BatchFetcher, opts: BoundedFetcherOptions)
   let caughtUp = false
 
   const redundantCopy = (m: JsMsg): boolean => {
-    if (!m.headers?.has(H.redriveOf)) return false
-    const origin = Number(m.headers.get(H.originSeq))
+    if (!hasHeader(m, H.redriveOf)) return false
+    const origin = Number(m.headers?.get(H.originSeq))
     return Number.isInteger(origin) && origin > 0 && origin >= opts.startSeq
   }
 
@@ -65,13 +65,13 @@ export function boundedFetcher(inner: BatchFetcher, opts: BoundedFetcherOptions)
       }
       if (out.length === 0 && (endSeen || batch.length === 0) && (await opts.settled(endSeen))) {
         caughtUp = true
-        inner.stop()
+        inner.stop({ now: true })
         return undefined
       }
       return out
     },
-    stop() {
-      inner.stop()
+    stop(o) {
+      inner.stop(o)
     },
   }
 }

@@ -18,6 +18,7 @@ import type { RuntimeMetrics, StageMeter } from '../metrics/types.js'
 import { noMeter } from '../metrics/noop.js'
 import { AckClock } from '../metrics/ack-clock.js'
 import { isStageStopped } from '../isolation/stage-stopped.js'
+import type { SubjectRoute } from '../partitions/route.js'
 
 export interface GroupStats {
   in: number
@@ -43,6 +44,8 @@ export interface GroupDeps {
   idEpoch?: number
   /** Per-stage metrics, reported per batch (absent: not measured). */
   metrics?: RuntimeMetrics
+  /** The next group is split into key partitions: each output goes to its partition's subject. */
+  route?: SubjectRoute
 }
 
 interface Output {
@@ -76,6 +79,7 @@ export class GroupRunner {
   private readonly naks = new Map<JsMsg, number>()
   private readonly failures = new Map<JsMsg, string>()
   private readonly ackClock: AckClock
+  private writeFailure: { err: unknown } | undefined
 
   constructor(
     readonly group: StageGroup,
@@ -102,9 +106,13 @@ export class GroupRunner {
     return this.held.length === 0
   }
 
-  /** Stop after what has been fetched is processed, flushed and acked (drain). */
-  requestStop(): void {
-    this.deps.fetcher.stop()
+  get consumer(): string {
+    return this.group.consumer
+  }
+
+  /** Stop after what has been fetched is processed, flushed and acked (drain). `now`: see BatchFetcher.stop. */
+  requestStop(opts?: { now?: boolean }): void {
+    this.deps.fetcher.stop(opts)
   }
 
   /**
@@ -171,17 +179,22 @@ export class GroupRunner {
   private async loop(): Promise<void> {
     let nextBatch: Promise<JsMsg[] | undefined> | undefined
     for (;;) {
+      this.throwIfWriteFailed()
       nextBatch ??= this.deps.fetcher.next()
       const wait = Math.min(...this.sinks.map((s) => s.msUntilDue(Date.now())))
-      let got: JsMsg[] | undefined | 'timer'
-      if (wait === Infinity) got = await nextBatch
+      const writing = this.sinks.flatMap((s) => (s.writing ? [s.writing.then(() => 'written' as const)] : []))
+      let got: JsMsg[] | undefined | 'timer' | 'written'
+      if (wait === Infinity && writing.length === 0) got = await nextBatch
       else {
         // The timer is cancelled once the race is decided, so a drained process can exit at once.
         const timer = new AbortController()
-        got = await Promise.race([nextBatch, sleep(wait, timer.signal).then(() => 'timer' as const)])
+        const waits: Promise<JsMsg[] | undefined | 'timer' | 'written'>[] = [nextBatch, ...writing]
+        if (wait !== Infinity) waits.push(sleep(wait, timer.signal).then(() => 'timer' as const))
+        got = await Promise.race(waits)
         timer.abort()
       }
-      if (got === 'timer') {
+      if (got === 'timer' || got === 'written') {
+        this.throwIfWriteFailed()
         await this.flushDue(false)
         continue
       }
@@ -285,16 +298,37 @@ export class GroupRunner {
     this.stats.dead += dead.length
     this.stats.out += outs.length
     this.processed += msgs.length
-    for (const s of this.sinks) if (s.empty) s.covered = this.processed
+    for (const s of this.sinks) if (s.settled) s.covered = this.processed
   }
 
+  /**
+   * Starts the writes that are due. A write runs while the next batches are fetched and
+   * transformed (the insert and the parsing overlap); a sink has one write at a time, and waits
+   * for it only when everything must be written (`all`: drain, or nothing arriving) or too many
+   * inputs are held.
+   */
   private async flushDue(all: boolean): Promise<void> {
     const now = Date.now()
     const tooManyHeld = this.held.length >= this.maxHeld
     for (const s of this.sinks) {
-      if (!s.empty && (all || tooManyHeld || s.due(now))) await this.flush(s)
+      if (s.writing && (all || tooManyHeld)) await s.writing
+      this.throwIfWriteFailed()
+      if (!s.empty && !s.writing && (all || tooManyHeld || s.due(now))) {
+        const write = this.flush(s).then(
+          () => this.ackCovered(),
+          (err: unknown) => void (this.writeFailure ??= { err }),
+        )
+        s.writing = write.finally(() => (s.writing = undefined))
+        if (all || tooManyHeld) await s.writing
+      }
     }
+    this.throwIfWriteFailed()
     this.ackCovered()
+  }
+
+  /** A write that failed for good stops the group (its inputs stay unacked: nothing lost). */
+  private throwIfWriteFailed(): void {
+    if (this.writeFailure) throw this.writeFailure.err
   }
 
   private async flush(s: SinkBuffer): Promise<void> {
@@ -328,7 +362,7 @@ export class GroupRunner {
   /** Acks every held input whose outputs every sink has written; acks are sent, not awaited. */
   private ackCovered(): void {
     let upTo = this.processed
-    for (const s of this.sinks) upTo = Math.min(upTo, s.empty ? this.processed : s.covered)
+    for (const s of this.sinks) upTo = Math.min(upTo, s.settled ? this.processed : s.covered)
     // One splice per flush: shift() per message is quadratic on 20k held inputs.
     const n = Math.min(this.held.length, upTo - this.heldBase + 1)
     if (n <= 0) return
@@ -354,7 +388,7 @@ export class GroupRunner {
     // Event time is record metadata: it follows the record across hops (a window downstream reads it).
     const et = o.origin.headers?.get(H.eventTime)
     if (et) h.set(H.eventTime, et)
-    return { subject: this.group.outputSubject!, data: encoder.encode(JSON.stringify(o.record)), headers: h }
+    return { subject: this.deps.route ? this.deps.route(o.record) : this.group.outputSubject!, data: encoder.encode(JSON.stringify(o.record)), headers: h }
   }
 
   /** A replay keys records by its own epoch and the input's stream sequence (unique, unlike re-read source offsets). */

@@ -18,6 +18,8 @@ export class SinkBuffer {
   /** Some inputs in the buffer were delivered before: the sink must check what is already written. */
   redelivered = false
   covered = 0
+  /** The write in progress, if any: one at a time per sink, so writes land in order. */
+  writing: Promise<void> | undefined
   readonly batching: SinkBatching
 
   constructor(
@@ -47,9 +49,14 @@ export class SinkBuffer {
     return this.records.length >= this.batching.rows || this.bytes >= this.batching.bytes || now - this.firstAt >= this.batching.maxWaitMs
   }
 
-  /** Time until the oldest record's wait runs out (Infinity when empty). */
+  /** Time until the oldest record's wait runs out (Infinity when empty, or while a write is in progress: its end wakes the loop). */
   msUntilDue(now: number): number {
-    return this.empty ? Infinity : Math.max(0, this.firstAt + this.batching.maxWaitMs - now)
+    return this.empty || this.writing ? Infinity : Math.max(0, this.firstAt + this.batching.maxWaitMs - now)
+  }
+
+  /** Nothing buffered and nothing being written: every input processed so far is covered. */
+  get settled(): boolean {
+    return this.records.length === 0 && !this.writing
   }
 
   take(): { records: JsonObject[]; ids: string[]; origins: JsMsg[]; redelivered: boolean } {
