@@ -29,19 +29,41 @@ interface RawMsg {
   msg?: { _rdata?: Uint8Array; _msg?: { hdr?: number } }
 }
 
-/**
- * Whether `m` has header `name`. Reading `m.headers` decodes every header into a Map, per
- * message; a check on the hot path (replay asks it of every record) first looks for the name's
- * bytes in the raw header block and decodes only when they are there. Falls back to decoding
- * when the message's raw form is not the one expected (another nats.js version).
- */
-export function hasHeader(m: JsMsg, name: string): boolean {
+/** The raw header block of `m` (`NATS/1.0\r\nName: value\r\n…`), or undefined when nats.js keeps it otherwise. */
+function rawHeaders(m: JsMsg): Buffer | null | undefined {
   const raw = (m as unknown as RawMsg).msg
   const data = raw?._rdata
   const hdr = raw?._msg?.hdr
-  if (data instanceof Uint8Array && typeof hdr === 'number') {
-    if (hdr <= 0) return false
-    if (Buffer.from(data.buffer, data.byteOffset, Math.min(hdr, data.length)).indexOf(name) === -1) return false
-  }
+  if (!(data instanceof Uint8Array) || typeof hdr !== 'number') return undefined
+  return hdr > 0 ? Buffer.from(data.buffer, data.byteOffset, Math.min(hdr, data.length)) : null
+}
+
+/**
+ * Whether `m` has header `name`. Reading `m.headers` decodes every header into a Map, per
+ * message; checks on the hot path (replay asks this of every record) first look for the name's
+ * bytes in the raw header block and decode only when they are there. Falls back to decoding
+ * when the message's raw form is not the one expected (another nats.js version).
+ */
+export function hasHeader(m: JsMsg, name: string): boolean {
+  const block = rawHeaders(m)
+  if (block === null) return false
+  if (block && block.indexOf(name) === -1) return false
   return m.headers?.has(name) ?? false
+}
+
+/**
+ * The first value of header `name` (exact case, as Tributary writes its headers), read from
+ * the raw header block without decoding the others; decodes them all only as a fallback.
+ */
+export function headerOf(m: JsMsg, name: string): string | undefined {
+  const block = rawHeaders(m)
+  if (block === null) return undefined
+  if (block) {
+    const at = block.indexOf(`\r\n${name}:`)
+    if (at === -1) return undefined // nats.js matches names exactly too
+    const from = at + name.length + 3
+    const end = block.indexOf('\r\n', from)
+    return block.toString('utf8', from, end === -1 ? block.length : end).trim() || undefined
+  }
+  return m.headers?.get(name) || undefined
 }

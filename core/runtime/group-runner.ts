@@ -1,4 +1,4 @@
-import type { JsMsg } from '@nats-io/jetstream'
+import type { ConsumerInfo, JsMsg } from '@nats-io/jetstream'
 import { headers } from '@nats-io/nats-core'
 import { isRejection, type JsonObject, type SinkWriter, type TransformProcessor, type TransformResult } from '../plugin-api.js'
 import type { StageSpec } from '../pipeline/types.js'
@@ -7,7 +7,7 @@ import type { BatchFetcher } from '../jetstream/consumer.js'
 import type { StageGroup } from './topology.js'
 import type { Logger } from '../log/logger.js'
 import { TributaryError, errorMessage } from '../errors.js'
-import { H } from '../jetstream/headers.js'
+import { H, headerOf } from '../jetstream/headers.js'
 import { messageId } from '../jetstream/names.js'
 import { celCompiler } from '../expr/cel.js'
 import { deadLetterMessage } from './dlq.js'
@@ -19,6 +19,8 @@ import { noMeter } from '../metrics/noop.js'
 import { AckClock } from '../metrics/ack-clock.js'
 import { isStageStopped } from '../isolation/stage-stopped.js'
 import type { SubjectRoute } from '../partitions/route.js'
+import { RecoveringFetcher } from './recovering-fetcher.js'
+import { WedgeDetector } from './wedge-detector.js'
 
 export interface GroupStats {
   in: number
@@ -46,6 +48,12 @@ export interface GroupDeps {
   metrics?: RuntimeMetrics
   /** The next group is split into key partitions: each output goes to its partition's subject. */
   route?: SubjectRoute
+  /**
+   * Recovers a wedged fetch loop: when fetches bring nothing while the durable has messages for
+   * us, `fetcher` is replaced by `open()` (core/runtime/wedge-detector.ts); the durable stays.
+   * Absent: no recovery (a replay's bounded fetcher).
+   */
+  refetch?: { open(): BatchFetcher; info(): Promise<ConsumerInfo | undefined>; periodMs: number }
 }
 
 interface Output {
@@ -80,6 +88,9 @@ export class GroupRunner {
   private readonly failures = new Map<JsMsg, string>()
   private readonly ackClock: AckClock
   private writeFailure: { err: unknown } | undefined
+  private readonly fetcher: BatchFetcher
+  /** When each input nak'd with a delay comes back: until then the server counts it as ours. */
+  private nakUntil: number[] = []
 
   constructor(
     readonly group: StageGroup,
@@ -91,6 +102,24 @@ export class GroupRunner {
     // Flush on inputs held as well as rows buffered, or the consumer stops delivering (FACTS).
     this.maxHeld = Math.max(1000, 2 * Math.max(0, ...this.sinks.map((s) => s.batching.rows)))
     this.ackClock = new AckClock(this.meter(group.id))
+    const r = deps.refetch
+    this.fetcher = !r
+      ? deps.fetcher
+      : new RecoveringFetcher(deps.fetcher, {
+          consumer: group.consumer,
+          open: r.open,
+          periodMs: r.periodMs,
+          logger: deps.logger,
+          detector: new WedgeDetector({ periodMs: r.periodMs, info: r.info, held: () => this.unsettled() }),
+          onRestart: () => this.meter(group.id).consumerRestarted(),
+        })
+  }
+
+  /** Inputs the durable counts as delivered to this group and not yet settled. */
+  private unsettled(): number {
+    const now = Date.now()
+    if (this.nakUntil.length > 0) this.nakUntil = this.nakUntil.filter((t) => t > now)
+    return this.held.length + this.nakUntil.length
   }
 
   private meter(stageId: string): StageMeter {
@@ -112,7 +141,7 @@ export class GroupRunner {
 
   /** Stop after what has been fetched is processed, flushed and acked (drain). `now`: see BatchFetcher.stop. */
   requestStop(opts?: { now?: boolean }): void {
-    this.deps.fetcher.stop(opts)
+    this.fetcher.stop(opts)
   }
 
   /**
@@ -180,18 +209,19 @@ export class GroupRunner {
     let nextBatch: Promise<JsMsg[] | undefined> | undefined
     for (;;) {
       this.throwIfWriteFailed()
-      nextBatch ??= this.deps.fetcher.next()
+      nextBatch ??= this.fetcher.next()
       const wait = Math.min(...this.sinks.map((s) => s.msUntilDue(Date.now())))
       const writing = this.sinks.flatMap((s) => (s.writing ? [s.writing.then(() => 'written' as const)] : []))
       let got: JsMsg[] | undefined | 'timer' | 'written'
       if (wait === Infinity && writing.length === 0) got = await nextBatch
       else {
-        // The timer is cancelled once the race is decided, so a drained process can exit at once.
-        const timer = new AbortController()
+        // The timer is cleared once the race is decided, so a drained process can exit at once.
+        // (A plain timer: an AbortController per batch costs a DOMException each time.)
+        let timer: NodeJS.Timeout | undefined
         const waits: Promise<JsMsg[] | undefined | 'timer' | 'written'>[] = [nextBatch, ...writing]
-        if (wait !== Infinity) waits.push(sleep(wait, timer.signal).then(() => 'timer' as const))
+        if (wait !== Infinity) waits.push(new Promise<'timer'>((resolve) => (timer = setTimeout(resolve, wait, 'timer'))))
         got = await Promise.race(waits)
-        timer.abort()
+        clearTimeout(timer)
       }
       if (got === 'timer' || got === 'written') {
         this.throwIfWriteFailed()
@@ -373,6 +403,7 @@ export class GroupRunner {
       else {
         this.naks.delete(m)
         m.nak(delay)
+        this.nakUntil.push(Date.now() + delay)
       }
     }
     this.held.splice(0, n)
@@ -386,7 +417,7 @@ export class GroupRunner {
     const h = headers()
     h.set(H.msgId, messageId(this.deps.pipeline, this.group.id, this.deps.epoch, o.origin.seq, o.index))
     // Event time is record metadata: it follows the record across hops (a window downstream reads it).
-    const et = o.origin.headers?.get(H.eventTime)
+    const et = headerOf(o.origin, H.eventTime)
     if (et) h.set(H.eventTime, et)
     return { subject: this.deps.route ? this.deps.route(o.record) : this.group.outputSubject!, data: encoder.encode(JSON.stringify(o.record)), headers: h }
   }
@@ -415,6 +446,6 @@ export class GroupRunner {
 
 /** The idempotency key of a record: its origin message id, plus its index when one input gave several. */
 function recordId(o: Output): string {
-  const id = o.origin.headers?.get(H.msgId) || `seq:${o.origin.seq}`
+  const id = headerOf(o.origin, H.msgId) || `seq:${o.origin.seq}`
   return o.index === 0 ? id : `${id}/${o.index}`
 }

@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { connect } from '@nats-io/transport-node'
+import { headers, type NatsConnection } from '@nats-io/nats-core'
+import { AckPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream'
+import { startNatsServer, type TestNatsServer } from '../helpers/nats-server.js'
+import { H, hasHeader, headerOf } from '../../core/jetstream/headers.js'
+
+// The hot path reads headers from nats.js's raw message bytes; this holds it to what
+// `msg.headers` decodes, on messages delivered by a real server.
+describe('headers read from the raw message', () => {
+  let server: TestNatsServer
+  let nc: NatsConnection
+  beforeAll(async () => {
+    server = await startNatsServer()
+    nc = await connect({ servers: server.url })
+  })
+  afterAll(async () => {
+    await nc?.close()
+    await server?.stop()
+  })
+
+  it('agree with the decoded headers: present, absent, several, none at all', async () => {
+    const jsm = await jetstreamManager(nc)
+    await jsm.streams.add({ name: 'RAW', subjects: ['raw.>'] })
+    const js = jetstream(nc)
+    const a = headers()
+    a.set(H.msgId, 'p:file:0:41')
+    a.set(H.eventTime, ' 1790000000000 ')
+    a.set(H.redriveOf, '7')
+    await js.publish('raw.a', 'x', { headers: a })
+    const b = headers()
+    b.set(H.msgId, 'p:file:0:42')
+    b.append('X-Multi', 'one')
+    b.append('X-Multi', 'two')
+    await js.publish('raw.b', 'y', { headers: b })
+    await js.publish('raw.c', 'z')
+    await jsm.consumers.add('RAW', { durable_name: 'c', ack_policy: AckPolicy.Explicit })
+    const msgs: JsMsg[] = []
+    for await (const m of await js.consumers.get('RAW', 'c').then((c) => c.fetch({ max_messages: 3, expires: 2000 }))) msgs.push(m)
+    expect(msgs).toHaveLength(3)
+    // The fast path's assumption about nats.js (else it silently falls back to decoding).
+    expect((msgs[0] as unknown as { msg: { _rdata: unknown } }).msg._rdata).toBeInstanceOf(Uint8Array)
+    for (const m of msgs) {
+      for (const name of [H.msgId, H.eventTime, H.redriveOf, 'X-Multi', 'Trib-Absent']) {
+        expect(headerOf(m, name), `${m.subject} ${name}`).toBe(m.headers?.get(name)?.trim() || undefined)
+        expect(hasHeader(m, name), `${m.subject} ${name}`).toBe(m.headers?.has(name) ?? false)
+      }
+    }
+    expect(headerOf(msgs[0]!, H.eventTime)).toBe('1790000000000')
+    expect(headerOf(msgs[1]!, 'X-Multi')).toBe('one')
+    expect(hasHeader(msgs[2]!, H.msgId)).toBe(false)
+  })
+})
