@@ -2,6 +2,7 @@ import { createRuntime, type RunSummary } from '../runtime/runtime.js'
 import { loadPipeline } from '../pipeline/load.js'
 import { Session, openRegistry } from './session.js'
 import { RunObserver } from './observe-run.js'
+import { limitHeapGrowth } from '../runtime/heap-growth.js'
 
 export interface RunOptions {
   home: string
@@ -17,6 +18,7 @@ export interface RunOptions {
 
 /** `tributary run FILE`: load, connect, run until finite input drains or a signal drains it. */
 export async function runPipelineFile(file: string, opts: RunOptions): Promise<RunSummary> {
+  limitHeapGrowth()
   const spec = await loadPipeline(file, await openRegistry(opts.home), { env: opts.env })
   const session = new Session({ home: opts.home, nats: opts.nats, env: opts.env, secrets: spec.secrets })
   const log = session.logger
@@ -47,7 +49,7 @@ export async function runPipelineFile(file: string, opts: RunOptions): Promise<R
       observer.draining()
       runtime.stop()
     }
-    log.info({ pipeline: spec.name, nats: origin, groups: runtime.topology.groups.map((g) => ({ consumer: g.consumer, stages: [...g.transforms, ...g.sinks].map((s) => s.id) })) }, 'pipeline running')
+    log.info({ pipeline: spec.name, nats: origin, groups: runtime.topology.groups.map((g) => ({ consumer: g.consumer, stages: [...g.transforms, ...g.sinks].map((s) => s.id), ...(g.partitioning ? { partitions: g.partitioning.count } : {}) })) }, 'pipeline running')
     const summary = await runtime.done.catch(async (err: unknown) => {
       await observer.stop('failed', err)
       throw err

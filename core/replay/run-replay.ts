@@ -11,7 +11,7 @@ import { createPublisher } from '../jetstream/publisher.js'
 import { openStateBucket } from '../jetstream/kv-state.js'
 import { bumpEpoch } from '../runtime/epoch.js'
 import { GroupRunner } from '../runtime/group-runner.js'
-import type { StageGroup } from '../runtime/topology.js'
+import { compileTopology, type StageGroup } from '../runtime/topology.js'
 import { nextSeqOnSubject, resolveRange } from './range.js'
 import { redirectSinks, createIntoTable, type IntoTable } from './into-table.js'
 import { openStages } from './open-stages.js'
@@ -19,6 +19,7 @@ import { createReplayDurable, deleteReplayDurable, replayDurableName } from './t
 import { boundedFetcher } from './bounded-fetcher.js'
 import { swapTables } from './swap.js'
 import type { ReplayOptions, ReplayResult } from './types.js'
+import { limitHeapGrowth } from '../runtime/heap-growth.js'
 
 const FETCH_BATCH = 1000
 
@@ -30,6 +31,7 @@ const FETCH_BATCH = 1000
  * the live pipeline's downstream consumers see nothing of the replay.
  */
 export async function replayPipelineFile(file: string, opts: ReplayOptions): Promise<ReplayResult> {
+  limitHeapGrowth()
   if (opts.swap && !opts.intoTable) throw new TributaryError('E_USAGE', '--swap needs --into-table', { hint: 'replay --into-table NEW --swap builds NEW and then exchanges it with the original table' })
   const registry = await openRegistry(opts.home)
   const loaded = await loadPipeline(file, registry, { env: opts.env })
@@ -57,7 +59,9 @@ export async function replayPipelineFile(file: string, opts: ReplayOptions): Pro
     const js = jetstream(nc)
     const stream = streamName(loaded.name)
     await requirePipelineStream(jsm, loaded.name, describeNats(origin))
-    const subject = stageSubject(loaded.name, loaded.source.id)
+    // A first stage split into key partitions reads the source's records on `<subject>.p<i>`.
+    const partitioned = compileTopology(loaded, (st) => registry.get(st.kind, st.use)?.manifest.stateful === true).sourcePartitioning !== undefined
+    const subject = partitioned ? `${stageSubject(loaded.name, loaded.source.id)}.*` : stageSubject(loaded.name, loaded.source.id)
     const range = await resolveRange(nc, jsm, stream, subject, { fromSeq: opts.fromSeq, since: opts.since })
 
     let spec = loaded

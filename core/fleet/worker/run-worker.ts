@@ -3,6 +3,7 @@ import { parseDuration } from '../../config/units.js'
 import { checkFleetName } from '../names.js'
 import { serverOnlyClickHouse } from './clickhouse-guard.js'
 import { startWorker } from './worker.js'
+import { limitHeapGrowth } from '../../runtime/heap-growth.js'
 
 export interface RunWorkerOptions {
   home: string
@@ -18,6 +19,7 @@ export interface RunWorkerOptions {
 
 /** `tributary worker` in the foreground, until a signal drains it. */
 export async function runWorker(opts: RunWorkerOptions): Promise<void> {
+  limitHeapGrowth()
   const env = opts.env ?? process.env
   const fleet = checkFleetName(opts.fleet)
   const session = new Session({ home: opts.home, nats: opts.nats, env })
