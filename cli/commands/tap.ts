@@ -28,7 +28,7 @@ export default class Tap extends BaseCommand<typeof Tap> {
         const target = await resolveTapTarget(nc, args.pipeline, args.stage, where)
         if (target.stored === 0) this.warn(`nothing is stored on ${target.subject}: stage ${target.stage} may not exist, or be fused with the stage after it (no JetStream hop)${target.known.length ? `; stages with data: ${target.known.join(', ')}` : ''}`)
         process.stderr.write(`tapping ${target.subject} (Ctrl-C to stop)\n`)
-        await tapSubject(nc, target.subject, {
+        await tapSubject(nc, target.subjects, {
           limit: flags.limit,
           signal: ac.signal,
           onMessage: (m) => this.log(JSON.stringify(flags.json ? m : m.record)),

@@ -19,7 +19,8 @@ export function redriveTarget(pipeline: string, r: DeadRecord): string {
   const s = r.originSubject
   const prefix = `trib.${pipeline}.`
   const stage = s.slice(prefix.length)
-  if (!s.startsWith(prefix) || s === dlqSubject(pipeline) || !/^[a-z][a-z0-9_-]*$/.test(stage)) {
+  // A key partition's input is `<stage>.p<i>` (core/partitions/names.ts).
+  if (!s.startsWith(prefix) || s === dlqSubject(pipeline) || !/^[a-z][a-z0-9_-]*(\.p\d{1,3})?$/.test(stage)) {
     throw new TributaryError('E_STATE', `dead record ${r.seq} of pipeline "${pipeline}" has no usable origin subject (${s ? `"${s}"` : 'none'}), so it cannot be redriven`, {
       hint: `inspect it with \`tributary dlq show ${pipeline} ${r.seq}\`; leave it out with --stage or --seq, or purge it`,
     })

@@ -10,6 +10,8 @@ import { oneInputKey, redriveMessage, redriveTarget } from './redrive-message.js
 import { resolvedMarkers } from './resolved.js'
 import { clearIntent, readIntent, writeIntent, type RedriveSelection } from './redrive-intent.js'
 import type { DeadRecord, RedriveSummary } from './types.js'
+import { onPartition, savedRoutes } from '../partitions/saved-routes.js'
+import type { SubjectRoute } from '../partitions/route.js'
 
 /**
  * `dlq replay`: puts dead records back where they failed — each on its origin subject, read by
@@ -23,6 +25,9 @@ export async function redriveDeadRecords(nc: NatsConnection, pipeline: string, w
   const kv = await openStateBucket(jetstream(nc), pipeline)
   const publisher = createPublisher(nc)
   const summary: RedriveSummary = { pipeline, epoch: 0, redriven: 0, republished: 0, subjects: {}, recovered: 0 }
+  // A record dead at the source goes back on the source's subject — or, when the stage reading
+  // it is split into key partitions, on its partition's.
+  const routes = await savedRoutes(jsm, kv, pipeline)
   try {
     let entries = await readDeadRecords(nc, pipeline, where)
     const missing = (sel.seqs ?? []).filter((s) => !entries.some((e) => e.seq === s))
@@ -31,7 +36,7 @@ export async function redriveDeadRecords(nc: NatsConnection, pipeline: string, w
     if (unfinished) {
       const again = select(entries, unfinished).filter((e) => e.seq <= unfinished.upTo)
       summary.recovered = again.length
-      await redrive(publisher, pipeline, unfinished.epoch, again, summary)
+      await redrive(publisher, pipeline, unfinished.epoch, again, summary, routes)
       await clearIntent(kv)
       const done = new Set(again.map((e) => e.seq))
       entries = entries.filter((e) => !done.has(e.seq))
@@ -45,7 +50,7 @@ export async function redriveDeadRecords(nc: NatsConnection, pipeline: string, w
     for (const e of chosen) redriveTarget(pipeline, e) // refuse before anything is published
     const epoch = await bumpEpoch(kv)
     await writeIntent(kv, { ...sel, epoch, upTo: Math.max(...chosen.map((e) => e.seq)) })
-    await redrive(publisher, pipeline, epoch, chosen, summary)
+    await redrive(publisher, pipeline, epoch, chosen, summary, routes)
     await clearIntent(kv)
     summary.epoch = epoch
     return summary
@@ -60,11 +65,11 @@ function select(entries: DeadRecord[], sel: RedriveSelection): DeadRecord[] {
 }
 
 /** Republish (one message per input), wait for every ack, then mark the entries resolved. */
-async function redrive(publisher: JetStreamPublisher, pipeline: string, epoch: number, entries: DeadRecord[], summary: RedriveSummary): Promise<void> {
+async function redrive(publisher: JetStreamPublisher, pipeline: string, epoch: number, entries: DeadRecord[], summary: RedriveSummary, routes: Map<string, SubjectRoute>): Promise<void> {
   if (entries.length === 0) return
   const firsts = new Map<string, DeadRecord>()
   for (const e of entries) if (!firsts.has(oneInputKey(pipeline, e))) firsts.set(oneInputKey(pipeline, e), e)
-  const msgs = [...firsts.values()].map((e) => redriveMessage(pipeline, epoch, e))
+  const msgs = [...firsts.values()].map((e) => onPartition(redriveMessage(pipeline, epoch, e), routes))
   await publisher.publishBatch(msgs)
   for (const m of msgs) summary.subjects[m.subject] = (summary.subjects[m.subject] ?? 0) + 1
   summary.republished += msgs.length

@@ -4,11 +4,11 @@ import path from 'node:path'
 import type { NatsConnection } from '@nats-io/nats-core'
 import { TributaryError, errorMessage } from '../errors.js'
 import { loadPipelineFromText } from '../pipeline/load.js'
-import { computePlan, type Plan } from '../pipeline/plan.js'
+import { computePlan, planRefusals, type Plan } from '../pipeline/plan.js'
 import type { PipelineSpec } from '../pipeline/types.js'
 import type { PluginRegistry } from '../plugins/types.js'
-import { compileTopology } from '../runtime/topology.js'
-import { readJetStreamState } from '../app/plan-pipeline.js'
+import { compileTopology, topologyConsumers } from '../runtime/topology.js'
+import { readJetStreamState, statefulStageIds } from '../app/plan-pipeline.js'
 import { checkFleetSpec } from './fleet-checks.js'
 import { diffRevisions, pipelineSummary, type StageChange } from './stage-diff.js'
 import { openFleetStore, type FleetStore } from './store.js'
@@ -77,7 +77,13 @@ export async function deployPipeline(nc: NatsConnection, registry: PluginRegistr
   }
   const changes = diffRevisions(runningSpec, spec)
   const topology = compileTopology(spec, (s) => registry.get(s.kind, s.use)?.manifest.stateful === true)
-  const plan = computePlan(spec, await readJetStreamState(nc, spec), { consumers: topology.groups.map((g) => g.consumer), tables: [] })
+  const plan = computePlan(spec, await readJetStreamState(nc, spec, statefulStageIds(spec, registry)), { consumers: topologyConsumers(topology), tables: [] })
+  const refused = planRefusals(plan)[0]
+  if (refused) {
+    throw new TributaryError('E_STATE', `pipeline ${spec.name}: stage ${refused.name} ${refused.detail}`, {
+      hint: `keep the stage's \`partitions\` as it was, or give it a new \`id\` (its state starts afresh and it reads the retained history again)`,
+    })
+  }
   const unchanged = running !== undefined && running.text === source.text && running.file === source.file
   const base = { fleet: req.fleet, pipeline: spec.name, previous: current?.revision, changes, plan, dryRun: req.dryRun === true, ...(comparedWithout ? { comparedWithout } : {}), ...(source.rollbackOf ? { rollbackOf: source.rollbackOf } : {}) }
   if (req.dryRun || unchanged || !store) {

@@ -43,3 +43,13 @@ export type LeasedPart = 'source' | 'stateful'
 export function leaseKey(pipeline: string, part: LeasedPart): string {
   return `${pipeline}.${part}`
 }
+
+/** One key partition of a stateful stage: a unit of its own, spread over the workers. */
+export function partitionLeaseKey(pipeline: string, stageId: string, index: number): string {
+  return `${pipeline}.stateful.${stageId}.p${index}`
+}
+
+/** The part a lease key names, as `pipelines status` shows it: `source`, `stateful`, `stateful.<stage>.p<i>`. */
+export function leasePart(pipeline: string, key: string): string {
+  return key.startsWith(`${pipeline}.`) ? key.slice(pipeline.length + 1) : key
+}

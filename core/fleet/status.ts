@@ -7,7 +7,8 @@ import type { DeploymentStatus, PipelineStatus } from '../status/types.js'
 import { checkPipelineName } from '../dlq/pipeline-stream.js'
 import { Kvm } from '@nats-io/kv'
 import { kvLeaseStore } from '../lease/kv-store.js'
-import { leaseKey, leasesBucket } from './names.js'
+import { leasePart, leasesBucket } from './names.js'
+import { kvKeys } from '../jetstream/kv-keys.js'
 import { openFleetStore, type FleetStore } from './store.js'
 import { openWorkersBucket, readWorkers } from './workers.js'
 import type { PipelineDeployment, WorkerSummary } from './types.js'
@@ -69,17 +70,21 @@ async function deployedStatus(nc: NatsConnection, fleet: string, d: PipelineDepl
   return { ...base, mode: 'deployed', state, deployment, ...(lastError ? { lastError } : {}) }
 }
 
+/** Who holds each of the pipeline's leases: `source`, `stateful`, and each key partition `stateful.<stage>.p<i>`. */
 async function leaseHolders(nc: NatsConnection, fleet: string, name: string): Promise<Record<string, string>> {
   const js = jetstream(nc)
-  const exists = await (await jetstreamManager(nc)).streams.info(`KV_${leasesBucket(fleet)}`).then(() => true, () => false)
+  const jsm = await jetstreamManager(nc)
+  const exists = await jsm.streams.info(`KV_${leasesBucket(fleet)}`).then(() => true, () => false)
   if (!exists) return {}
   const store = kvLeaseStore(await new Kvm(js).open(leasesBucket(fleet)))
   const out: Record<string, string> = {}
-  for (const part of ['source', 'stateful'] as const) {
-    const e = await store.get(leaseKey(name, part))
+  // One stream-info request lists the keys (kv.keys() was seen to hang on busy buckets).
+  const keys = await kvKeys(jsm, leasesBucket(fleet), `${name}.>`)
+  for (const key of keys.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))) {
+    const e = await store.get(key)
     if (!e) continue
     try {
-      out[part] = (JSON.parse(e.value) as { owner: string }).owner
+      out[leasePart(name, key)] = (JSON.parse(e.value) as { owner: string }).owner
     } catch {
       // unreadable: skipped
     }

@@ -1,6 +1,7 @@
 import { JetStreamApiCodes, JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream'
 import { Kvm, type KV } from '@nats-io/kv'
 import type { LeaseStore } from './types.js'
+import { bucketKeys } from '../jetstream/kv-keys.js'
 
 /** The bucket's own answer to a compare-and-set that lost: someone else wrote the key first. */
 function lostRace(err: unknown): boolean {
@@ -51,9 +52,8 @@ export function kvLeaseStore(kv: KV): LeaseStore {
       }
     },
     async keys(prefix) {
-      const out: string[] = []
-      for await (const k of await kv.keys(prefix ? `${prefix}>` : undefined)) out.push(k)
-      return out.sort()
+      // One stream-info request, not kv.keys(): that can hang on a busy bucket (core/jetstream/kv-keys.ts).
+      return bucketKeys(kv, prefix ? `${prefix}>` : '>', { live: true })
     },
   }
 }

@@ -8,4 +8,5 @@ export const noMeter: StageMeter = {
   error() {},
   acked() {},
   written() {},
+  consumerRestarted() {},
 }

@@ -4,9 +4,11 @@ import { dlqSubject, streamName } from '../jetstream/names.js'
 
 /** A consuming stage's durable, as the server sees it now. */
 export interface ConsumerProbe {
-  /** The group's first stage id (the consumer is `<pipeline>--<stage>`). */
+  /** The group's first stage id (the consumer is `<pipeline>--<stage>`, or `<pipeline>--<stage>--p<i>` for a key partition). */
   stage: string
   consumer: string
+  /** The key partition this durable reads, for a stage split into partitions. */
+  partition?: number
   /** False when the durable does not exist (never run, or removed). */
   exists: boolean
   /** In the stream, not yet delivered. */
@@ -38,6 +40,7 @@ export interface PipelineProbe {
 export interface ProbeTarget {
   stage: string
   consumer: string
+  partition?: number
 }
 
 /**
@@ -80,7 +83,7 @@ export async function probePipeline(jsm: JetStreamManager, pipeline: string, tar
 }
 
 function emptyProbe(t: ProbeTarget, exists: boolean): ConsumerProbe {
-  return { stage: t.stage, consumer: t.consumer, exists, pending: 0, ackPending: 0, redelivered: 0, oldestUnackedAgeS: 0, retentionUsed: 0 }
+  return { stage: t.stage, consumer: t.consumer, ...(t.partition !== undefined ? { partition: t.partition } : {}), exists, pending: 0, ackPending: 0, redelivered: 0, oldestUnackedAgeS: 0, retentionUsed: 0 }
 }
 
 async function getStream(jsm: JetStreamManager, name: string, opts: Partial<StreamInfoRequestOptions>): Promise<StreamInfo | undefined> {

@@ -48,6 +48,7 @@ export function createRuntimeMetrics(registry: Registry, pipeline: string, stage
   const batchSize = histogram('tributary_stage_batch_size', 'Records per plugin call (read, process, write)', SIZE_BUCKETS)
   const processing = histogram('tributary_stage_processing_seconds', 'Duration of a plugin call over a batch (read, process)', LATENCY_BUCKETS)
   const ackLatency = histogram('tributary_stage_ack_latency_seconds', 'From a batch\'s arrival to its acknowledgement (a source: publish to JetStream ack)', LATENCY_BUCKETS)
+  const consumerRestarts = counter('tributary_consumer_restarts_total', 'Times a group\'s fetch loop stopped receiving while its durable had messages, and was recreated (labelled by the group\'s first stage)')
   const writeLatency = histogram('tributary_sink_write_seconds', 'Duration of a sink write (the ClickHouse insert for the clickhouse sink)', LATENCY_BUCKETS)
   const info = new Gauge({ name: 'tributary_stage_info', help: 'One series per stage: kind, plugin and consuming group', labelNames: ['pipeline', 'stage', 'kind', 'plugin', 'group'], registers: [registry] })
   new Gauge({ name: 'tributary_runtime_info', help: 'The running Tributary runtime (runtime: <host>-<pid>, as in `pipelines status`)', labelNames: ['pipeline', 'runtime', 'version'], registers: [registry] }).set({ pipeline, runtime: opts.instance, version: opts.version }, 1)
@@ -74,7 +75,7 @@ export function createRuntimeMetrics(registry: Registry, pipeline: string, stage
     const t: StageTotals = { ...s, in: 0, out: 0, dead: 0, errors: 0, acked: 0 }
     totals.set(s.id, t)
     // Children bound once: a report costs a counter update, not a label lookup per record.
-    const c = { in: recordsIn.labels(labels), out: recordsOut.labels(labels), err: errors.labels(labels), dlq: dlq.labels(labels), acked: acked.labels(labels) }
+    const c = { in: recordsIn.labels(labels), out: recordsOut.labels(labels), err: errors.labels(labels), dlq: dlq.labels(labels), acked: acked.labels(labels), restarts: consumerRestarts.labels(labels) }
     const h = { size: batchSize.labels(labels), proc: processing.labels(labels), ack: ackLatency.labels(labels), write: writeLatency.labels(labels) }
     // Zero-valued series exist from the start, so rate() and dashboards see every stage at once.
     for (const x of Object.values(c)) x.inc(0)
@@ -113,6 +114,9 @@ export function createRuntimeMetrics(registry: Registry, pipeline: string, stage
         c.out.inc(rows)
         h.size.observe(rows)
         h.write.observe(seconds)
+      },
+      consumerRestarted() {
+        c.restarts.inc()
       },
     })
   }

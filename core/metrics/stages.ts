@@ -1,5 +1,5 @@
 import type { PipelineSpec } from '../pipeline/types.js'
-import type { Topology } from '../runtime/topology.js'
+import { groupInputs, type Topology } from '../runtime/topology.js'
 import type { ProbeTarget } from './probe.js'
 import type { StageDescription } from './types.js'
 
@@ -10,7 +10,7 @@ export function describeStages(spec: PipelineSpec, topology: Topology): StageDes
   return [spec.source, ...spec.transforms, ...spec.sinks].map((s) => ({ id: s.id, kind: s.kind, use: s.use, ...(groupOf.has(s.id) ? { group: groupOf.get(s.id)! } : {}) }))
 }
 
-/** The durables to poll: one per consuming group. */
+/** The durables to poll: one per consuming group, or one per key partition of a split group. */
 export function probeTargets(topology: Topology): ProbeTarget[] {
-  return topology.groups.map((g) => ({ stage: g.id, consumer: g.consumer }))
+  return topology.groups.flatMap((g) => groupInputs(g).map((i) => ({ stage: g.id, consumer: i.consumer, ...(i.partition ? { partition: i.partition.index } : {}) })))
 }

@@ -17,6 +17,8 @@ export interface StageMeter {
   acked(n: number, seconds: number): void
   /** A sink write that succeeded: rows and the insert's latency. */
   written(rows: number, seconds: number): void
+  /** The group's fetch loop was found wedged and recreated (its durable kept). */
+  consumerRestarted(): void
 }
 
 export interface StageDescription {

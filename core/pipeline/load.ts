@@ -29,6 +29,7 @@ import { compileSchema } from '../schema/ajv.js'
 import { ajvIssues, closest } from '../schema/issues.js'
 import { pipelineSchema } from '../schema/schemas.js'
 import { assignStageIds } from './stage-ids.js'
+import { checkStagePartitions } from './partitions.js'
 import type { IsolationSpec, NatsConnectionConfig, PipelineSpec, RetentionSpec, StageSpec } from './types.js'
 
 export interface LoadOptions {
@@ -140,6 +141,8 @@ function checkStage(s: StageNode, registry: PluginRegistry, baseDir: string, wri
     issues.push(...ajvIssues(validate.errors, config, { at: configAt, written: valueAt(written, configAt) }))
     return undefined
   }
+  // Only transforms may say `partitions` (the schema refuses it elsewhere).
+  const split = kind === 'transform' ? checkStagePartitions(node, plugin.manifest, config as JsonObject, at, issues) : { partitions: 1 }
   return {
     kind,
     use,
@@ -147,6 +150,7 @@ function checkStage(s: StageNode, registry: PluginRegistry, baseDir: string, wri
     ...(where !== undefined ? { where } : {}),
     ...(typeof node.boundary === 'boolean' ? { boundary: node.boundary } : {}),
     path: formatPath(at),
+    ...(split.partitions > 1 ? split : {}),
   }
 }
 

@@ -27,6 +27,14 @@ export interface CurrentState {
   positions: Record<string, JsonValue>
   /** What ClickHouse has, by table name; a table not listed was not inspected. */
   tables: Record<string, { exists: boolean; columns?: Record<string, string> }>
+  /** Key partitions stateful stages ran with, by stage id (absent: never ran). */
+  partitions?: Record<string, number>
+  /**
+   * The durables of stateful stages, by name: a stateful durable is positioned from its stage's
+   * saved state at start, so that state says where it resumes. `seq`: the last input the saved
+   * state covers (absent: nothing saved yet).
+   */
+  stateful?: Record<string, { stage: string; seq?: number; finished?: boolean }>
 }
 
 export interface DesiredState {
@@ -37,7 +45,7 @@ export interface DesiredState {
 }
 
 export type PlanAction = 'create' | 'keep' | 'drop' | 'resume' | 'reprocess' | 'check'
-export type PlanSubject = 'stream' | 'consumer' | 'table' | 'position'
+export type PlanSubject = 'stream' | 'consumer' | 'table' | 'position' | 'partitions'
 
 export interface PlanItem {
   action: PlanAction
@@ -49,7 +57,27 @@ export interface PlanItem {
 export type Plan = PlanItem[]
 
 export function computePlan(spec: PipelineSpec, current: CurrentState, desired: DesiredState): Plan {
-  return [...streamItems(spec, current), ...consumerItems(current, desired), ...positionItems(spec, current), ...tableItems(current, desired)]
+  return [...streamItems(spec, current), ...consumerItems(current, desired), ...positionItems(spec, current), ...partitionItems(spec, current), ...tableItems(current, desired)]
+}
+
+/** Stages split into key partitions; a count other than the one a stage ran with is refused at start. */
+function partitionItems(spec: PipelineSpec, current: CurrentState): PlanItem[] {
+  const items: PlanItem[] = []
+  for (const t of spec.transforms) {
+    const want = t.partitions ?? 1
+    const was = current.partitions?.[t.id]
+    if (was !== undefined && was !== want) {
+      items.push({ action: 'check', what: 'partitions', name: t.id, detail: `ran with ${was} partition${was === 1 ? '' : 's'}, now ${want}: refused (its saved state is split by the old count); keep ${was}, or give the stage a new \`id\` (reprocesses the retained history)` })
+    } else if (want > 1) {
+      items.push({ action: was === undefined ? 'create' : 'keep', what: 'partitions', name: t.id, detail: `${want} key partitions by ${t.partitionKey?.join(', ') ?? '?'}` })
+    }
+  }
+  return items
+}
+
+/** The plan's refusals: stages whose partition count changed (deploy stops on them). */
+export function planRefusals(plan: Plan): PlanItem[] {
+  return plan.filter((i) => i.what === 'partitions' && i.action === 'check')
 }
 
 function streamItems(spec: PipelineSpec, current: CurrentState): PlanItem[] {
@@ -68,7 +96,9 @@ function consumerItems(current: CurrentState, desired: DesiredState): PlanItem[]
   const history = current.streamExists ? (current.streamMessages ?? 0) : 0
   for (const name of desired.consumers) {
     const c = existing.get(name)
-    if (c) items.push({ action: 'resume', what: 'consumer', name, detail: `continues after sequence ${c.ackFloorSeq}, ${count(c.numPending, 'message')} pending` })
+    const st = current.stateful?.[name]
+    if (st) items.push(statefulConsumerItem(name, st, history))
+    else if (c) items.push({ action: 'resume', what: 'consumer', name, detail: `continues after sequence ${c.ackFloorSeq}, ${count(c.numPending, 'message')} pending` })
     else if (history > 0) items.push({ action: 'reprocess', what: 'consumer', name, detail: `new consumer: reads the stream's history again (up to ${count(history, 'message')}), its outputs are written again` })
     else items.push({ action: 'create', what: 'consumer', name, detail: 'new consumer' })
   }
@@ -77,6 +107,15 @@ function consumerItems(current: CurrentState, desired: DesiredState): PlanItem[]
     if (!wanted.has(c.name)) items.push({ action: 'drop', what: 'consumer', name: c.name, detail: c.numPending > 0 ? `${count(c.numPending, 'pending message')} will not be processed by it` : 'no longer used' })
   }
   return items
+}
+
+/** A stateful stage resumes from its saved state, not from its durable's ack floor (the durable is positioned at start). */
+function statefulConsumerItem(name: string, st: { stage: string; seq?: number; finished?: boolean }, history: number): PlanItem {
+  if (st.seq !== undefined) {
+    return { action: 'resume', what: 'consumer', name, detail: `resumes after sequence ${st.seq}, where the saved state of ${st.stage} ends${st.finished ? ' (it had finished its input)' : ''}` }
+  }
+  if (history > 0) return { action: 'reprocess', what: 'consumer', name, detail: `${st.stage} has no saved state: reads the stream's history from the start (up to ${count(history, 'message')}), its outputs are written again` }
+  return { action: 'create', what: 'consumer', name, detail: 'new consumer' }
 }
 
 function positionItems(spec: PipelineSpec, current: CurrentState): PlanItem[] {

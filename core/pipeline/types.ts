@@ -26,6 +26,10 @@ export interface StageSpec {
   boundary?: boolean
   /** JSON path of the stage in the file, e.g. `transforms[1]`, for error messages. */
   path: string
+  /** Key partitions of a stateful stage (absent: 1, the stage runs whole). */
+  partitions?: number
+  /** With partitions > 1: the dotted field paths whose values are a record's key (from the plugin's `partitionBy`). */
+  partitionKey?: string[]
 }
 
 export interface RetentionSpec {

@@ -38,6 +38,7 @@ export function renderPluginDocs(m: PluginManifest): string {
     '',
     m.description,
     '',
+    ...partitionNote(m),
     '## Configuration',
     '',
   ]
@@ -50,4 +51,11 @@ export function renderPluginDocs(m: PluginManifest): string {
   }
   lines.push('', `Version ${m.version}, for Tributary ${m.engine}. Generated from \`plugin.json\` by \`npm run docs\`; edit the manifest, not this table.`, '')
   return lines.join('\n')
+}
+
+/** A stateful transform that declares its key can be split into key partitions (docs/state.md). */
+function partitionNote(m: PluginManifest): string[] {
+  if (m.partitionBy === undefined) return []
+  const fields = (Array.isArray(m.partitionBy) ? m.partitionBy : [m.partitionBy]).map((f) => `\`${f}\``)
+  return [`A stage can be split into key partitions (\`partitions: N\` beside \`use\`): records are spread by the key in ${fields.join(' (or ')}${fields.length > 1 ? ', when set and the same)' : ''}.`, '']
 }

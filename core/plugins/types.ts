@@ -16,6 +16,8 @@ export interface PluginManifest {
   stateful?: boolean
   /** Sources in a fleet: one worker at a time under a lease (`single`, also when absent) or every worker (`per-worker`). */
   instances?: 'single' | 'per-worker'
+  /** Stateful transforms: the config field(s) holding the records' key, so a stage can be split into key partitions. */
+  partitionBy?: string | string[]
   permissions?: {
     network?: string[]
     read?: string[]

@@ -1,6 +1,6 @@
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/nats-core'
-import type { ClickHouse, ClickHouseConnectionOptions, HttpRoutes, SinkDefinition, SourceDefinition, TransformDefinition } from '../plugin-api.js'
+import type { ClickHouse, ClickHouseConnectionOptions, HttpRoutes, SinkDefinition, SinkWriter, SourceDefinition, TransformDefinition, TransformProcessor } from '../plugin-api.js'
 import type { IsolationSpec, PipelineSpec, StageSpec } from '../pipeline/types.js'
 import type { PluginRegistry } from '../plugins/types.js'
 import type { Logger } from '../log/logger.js'
@@ -10,7 +10,7 @@ import { createBatchFetcher, ensureDurable, getConsumer } from '../jetstream/con
 import { createPublisher } from '../jetstream/publisher.js'
 import { openStateBucket } from '../jetstream/kv-state.js'
 import { streamName } from '../jetstream/names.js'
-import { compileTopology, type StageGroup, type Topology } from './topology.js'
+import { compileTopology, groupInputs, type GroupInput, type StageGroup, type Topology } from './topology.js'
 import { runSource, type SourceStats } from './source-runner.js'
 import { GroupRunner, type GroupStats } from './group-runner.js'
 import { StatefulGroupRunner } from './stateful-group.js'
@@ -23,6 +23,12 @@ import { startRetentionKeeper } from './retention-keeper.js'
 import type { RuntimeMetrics } from '../metrics/types.js'
 import { isolate } from '../isolation/isolate.js'
 import { isStageStopped } from '../isolation/stage-stopped.js'
+import { subjectRoute } from '../partitions/route.js'
+import { ensurePartitioning } from '../partitions/count.js'
+import { waitUntilInputEnds } from './completion.js'
+
+/** A fetch that brings nothing ends after this long; the wedge detector counts quiet in these. */
+const FETCH_EXPIRES_MS = 1000
 
 export interface RuntimeDeps {
   nc: NatsConnection
@@ -43,6 +49,11 @@ export interface RunSummary {
   completed: boolean
   /** Stages stopped because their isolated plugin kept crashing (the run went on without them). */
   stopped?: { stage: string; reason: string }[]
+  /**
+   * A runtime without the source (a fleet part) completed its stateful groups once the source's
+   * finished marker appeared: the marker's id (core/runtime/finished-marker.ts).
+   */
+  completedUnder?: string
 }
 
 export interface Runtime {
@@ -68,7 +79,8 @@ export interface RuntimeOptions {
  */
 export interface RuntimeParts {
   source: boolean
-  groups(group: StageGroup, singleOwner: boolean): boolean
+  /** Asked once per group, and for a group split into key partitions once per partition (`partition` set). */
+  groups(group: StageGroup, singleOwner: boolean, partition?: number): boolean
 }
 
 async function loadDef<T>(registry: PluginRegistry, stage: StageSpec, isolation?: IsolationSpec): Promise<T> {
@@ -95,31 +107,48 @@ export async function createRuntime(spec: PipelineSpec, deps: RuntimeDeps, opts:
   const ctxDeps: ContextDeps = { spec, kv, logger: deps.logger, signal: abort.signal, openClickHouse: deps.openClickHouse, nc: deps.nc, http: deps.http, metrics }
   const publisher = createPublisher(deps.nc)
 
+  // A changed partition count is refused before anything is published (core/partitions/count.ts).
+  for (const g of topology.groups) {
+    const head = g.transforms[0]
+    if (head && stateful(head)) await ensurePartitioning(kv, head.id, { count: g.partitioning?.count ?? 1, key: head.partitionKey ?? [], subject: g.inputSubject })
+  }
+
   // Open every plugin before any data moves: a bad config or unreachable sink fails fast.
   const runners: StageRunner[] = []
   const closers: (() => Promise<void>)[] = []
+  /** A group's plugins, opened once per runner (each key partition has its own, with its own state). */
+  const openGroup = async (g: StageGroup): Promise<{ transforms: { spec: StageSpec; proc: TransformProcessor }[]; sinks: { spec: StageSpec; writer: SinkWriter }[] }> => {
+    const transforms = []
+    for (const t of g.transforms) {
+      const def = await loadDef<TransformDefinition<unknown>>(deps.registry, t, spec.isolation)
+      const proc = await callHook(t, 'open', () => def.open(pluginContext(ctxDeps, t) as never))
+      closers.push(() => callHook(t, 'close', () => proc.close?.()))
+      transforms.push({ spec: t, proc })
+    }
+    const sinks = []
+    for (const s of g.sinks) {
+      const def = await loadDef<SinkDefinition<unknown>>(deps.registry, s, spec.isolation)
+      const writer = await callHook(s, 'open', () => def.open(pluginContext(ctxDeps, s) as never))
+      closers.push(() => callHook(s, 'close', () => writer.close?.()))
+      sinks.push({ spec: s, writer })
+    }
+    return { transforms, sinks }
+  }
   try {
     for (const g of topology.groups) {
-      if (opts.parts && !opts.parts.groups(g, g.transforms[0] !== undefined && stateful(g.transforms[0]))) continue
-      const transforms = []
-      for (const t of g.transforms) {
-        const def = await loadDef<TransformDefinition<unknown>>(deps.registry, t, spec.isolation)
-        const proc = await callHook(t, 'open', () => def.open(pluginContext(ctxDeps, t) as never))
-        closers.push(() => callHook(t, 'close', () => proc.close?.()))
-        transforms.push({ spec: t, proc })
-      }
-      const sinks = []
-      for (const s of g.sinks) {
-        const def = await loadDef<SinkDefinition<unknown>>(deps.registry, s, spec.isolation)
-        const writer = await callHook(s, 'open', () => def.open(pluginContext(ctxDeps, s) as never))
-        closers.push(() => callHook(s, 'close', () => writer.close?.()))
-        sinks.push({ spec: s, writer })
-      }
-      if (g.transforms[0] && stateful(g.transforms[0])) {
-        // Positions its own durable after its saved state (docs/state.md).
-        runners.push(new StatefulGroupRunner(g, transforms, sinks, { pipeline: spec.name, epoch, stream, js, jsm, kv, publisher, logger: deps.logger, signal: abort.signal, fetchBatch, ackWaitMs, maxPayload: deps.nc.info?.max_payload ?? 1024 * 1024, metrics }))
+      const single = g.transforms[0] !== undefined && stateful(g.transforms[0])
+      const route = g.outputPartitioning && g.outputSubject ? subjectRoute(g.outputSubject, g.outputPartitioning) : undefined
+      if (single) {
+        // Positions its own durable after its saved state (docs/state.md); one runner per key partition.
+        const inputs: GroupInput[] = groupInputs(g).filter((i) => !opts.parts || opts.parts.groups(g, true, i.partition?.index))
+        for (const input of inputs) {
+          const { transforms, sinks } = await openGroup(g)
+          runners.push(new StatefulGroupRunner(g, transforms, sinks, { pipeline: spec.name, epoch, stream, js, jsm, kv, publisher, logger: deps.logger, signal: abort.signal, fetchBatch, ackWaitMs, maxPayload: deps.nc.info?.max_payload ?? 1024 * 1024, metrics, input, route }))
+        }
         continue
       }
+      if (opts.parts && !opts.parts.groups(g, false)) continue
+      const { transforms, sinks } = await openGroup(g)
       const maxRows = Math.max(0, ...sinks.map((s) => s.writer.batching?.rows ?? 1000))
       await ensureDurable(jsm, {
         stream,
@@ -130,12 +159,15 @@ export async function createRuntime(spec: PipelineSpec, deps: RuntimeDeps, opts:
         // Tributary counts deliveries itself and dead-letters at maxDeliver; the server never gives up.
         maxDeliver: -1,
       })
-      const fetcher = createBatchFetcher(js, stream, g.consumer, {
-        batch: fetchBatch,
-        expiresMs: 1000,
-        onError: (err, attempt) => deps.logger.warn({ consumer: g.consumer, attempt: attempt + 1, err: (err as Error).message }, 'fetch failed; retrying'),
-      })
-      runners.push(new GroupRunner(g, transforms, sinks, { pipeline: spec.name, epoch, publisher, fetcher, logger: deps.logger, signal: abort.signal, maxDeliver, ackWaitMs, metrics }))
+      const openFetcher = () =>
+        createBatchFetcher(js, stream, g.consumer, {
+          batch: fetchBatch,
+          expiresMs: FETCH_EXPIRES_MS,
+          onError: (err, attempt) => deps.logger.warn({ consumer: g.consumer, attempt: attempt + 1, err: (err as Error).message }, 'fetch failed; retrying'),
+        })
+      // A fetch loop found wedged is replaced; the durable stays (core/runtime/wedge-detector.ts).
+      const refetch = { open: openFetcher, info: () => getConsumer(jsm, stream, g.consumer), periodMs: FETCH_EXPIRES_MS }
+      runners.push(new GroupRunner(g, transforms, sinks, { pipeline: spec.name, epoch, publisher, fetcher: openFetcher(), refetch, logger: deps.logger, signal: abort.signal, maxDeliver, ackWaitMs, metrics, route }))
     }
   } catch (err) {
     for (const c of closers.reverse()) await c().catch(() => undefined)
@@ -165,15 +197,38 @@ export async function createRuntime(spec: PipelineSpec, deps: RuntimeDeps, opts:
       throw err
     }),
   )
-  const sourceRun = !sourceDef ? Promise.resolve() : runSource({ ...ctxDeps, epoch, subject: topology.sourceSubject, publisher, maxPayload: deps.nc.info?.max_payload ?? 1024 * 1024, metrics }, spec.source, sourceDef, sourceStats).catch((err: unknown) => {
+  const sourceRun = !sourceDef ? Promise.resolve() : runSource({ ...ctxDeps, epoch, subject: topology.sourceSubject, publisher, maxPayload: deps.nc.info?.max_payload ?? 1024 * 1024, metrics, route: topology.sourcePartitioning ? subjectRoute(topology.sourceSubject, topology.sourcePartitioning) : undefined }, spec.source, sourceDef, sourceStats).catch((err: unknown) => {
     if (stageStopped(err)) return
     abort.abort()
     stopGroups()
     throw err
   })
 
+  let completedUnder: string | undefined
+  /**
+   * Without the source (a fleet part), the stateful groups here complete when the source, in
+   * another process, marked its input finished and everything before them is consumed
+   * (core/runtime/completion.ts); other groups run until stopped.
+   */
+  const completeAcrossProcesses = async (): Promise<boolean> => {
+    if (runners.length === 0 || runners.some((r) => !r.complete)) {
+      await sleep(2 ** 31 - 1, abort.signal)
+      return false
+    }
+    for (const [i, r] of runners.entries()) {
+      const marker = await waitUntilInputEnds({ jsm, kv, nc: deps.nc, stream, topology, sourceId: spec.source.id, isStateful: stateful, signal: abort.signal }, r)
+      if (marker === undefined) return false
+      completedUnder ??= marker
+      deps.logger.info({ stage: r.group.id, consumer: r.consumer }, 'input finished: emitting what is still open')
+      r.complete!()
+      await groupRuns[i]!.catch(() => undefined)
+    }
+    return true
+  }
+
   /** Once a finite source is done, each group is complete when its upstream is and its consumer is empty. */
   const watchCompletion = async (): Promise<boolean> => {
+    if (!runsSource) return completeAcrossProcesses()
     await sourceRun.catch(() => undefined)
     if (!sourceStats.finished) return false
     for (const [i, r] of runners.entries()) {
@@ -181,7 +236,7 @@ export async function createRuntime(spec: PipelineSpec, deps: RuntimeDeps, opts:
         if (abort.signal.aborted) return false
         if (r.idle) {
           // A server restart may interrupt the check: it is simply asked again.
-          const info = await deps.nc.flush().then(() => getConsumer(jsm, stream, r.group.consumer)).catch(() => undefined)
+          const info = await deps.nc.flush().then(() => getConsumer(jsm, stream, r.consumer)).catch(() => undefined)
           if (info && info.num_pending === 0 && info.num_ack_pending === 0 && r.idle) break
         }
         await sleep(100, abort.signal)
@@ -211,7 +266,7 @@ export async function createRuntime(spec: PipelineSpec, deps: RuntimeDeps, opts:
       const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
       if (failed) throw failed.reason
       const completed = (settled[0] as PromiseFulfilledResult<boolean>).value
-      return { pipeline: spec.name, source: sourceStats, groups: runners.map((r) => ({ id: r.group.id, stats: r.stats })), completed, ...(stopped.length ? { stopped } : {}) }
+      return { pipeline: spec.name, source: sourceStats, groups: runners.map((r) => ({ id: r.group.id, stats: r.stats })), completed, ...(stopped.length ? { stopped } : {}), ...(completedUnder ? { completedUnder } : {}) }
     } finally {
       await closeAll()
     }

@@ -1,5 +1,5 @@
 import { headers } from '@nats-io/nats-core'
-import type { SourceBatch, SourceDefinition, SourceItem, JsonValue } from '../plugin-api.js'
+import type { JsonObject, SourceBatch, SourceDefinition, SourceItem, JsonValue } from '../plugin-api.js'
 import { TributaryError } from '../errors.js'
 import type { JetStreamPublisher, OutMessage, PublishResult } from '../jetstream/publisher.js'
 import type { StageSpec } from '../pipeline/types.js'
@@ -12,6 +12,8 @@ import { sourceContext, type ContextDeps } from './context.js'
 import { backoffDelay, sleep } from './backoff.js'
 import type { RuntimeMetrics } from '../metrics/types.js'
 import { noMeter } from '../metrics/noop.js'
+import type { SubjectRoute } from '../partitions/route.js'
+import { clearFinished, readFinished, writeFinished } from './finished-marker.js'
 
 export interface SourceStats {
   published: number
@@ -33,10 +35,17 @@ const DLQ_SAMPLE_BYTES = 64 * 1024
  * source's checkpoint in KV only once everything up to it is acknowledged by JetStream, so a
  * restart re-reads at most the unacknowledged tail (dropped by the duplicate window).
  */
-export async function runSource(deps: ContextDeps & { epoch: number; subject: string; publisher: JetStreamPublisher; maxPayload: number; metrics?: RuntimeMetrics }, stage: StageSpec, def: SourceDefinition<unknown>, stats: SourceStats): Promise<void> {
+export async function runSource(
+  deps: ContextDeps & { epoch: number; subject: string; publisher: JetStreamPublisher; maxPayload: number; metrics?: RuntimeMetrics; route?: SubjectRoute },
+  stage: StageSpec,
+  def: SourceDefinition<unknown>,
+  stats: SourceStats,
+): Promise<void> {
   const meter = deps.metrics?.stage(stage.id) ?? noMeter
   const state = stageState(deps.kv, stage.id)
   const checkpoint = await state.get(POSITION_KEY)
+  // A marker left by an earlier run stays while nothing new is read (docs/state.md).
+  let finishedMarker = (await readFinished(deps.kv, stage.id)) !== undefined
   const ctx = sourceContext(deps, stage, checkpoint)
   const reader = await callHook(stage, 'open', () => def.open(ctx as never))
   const inflight: { p: Promise<PublishResult>; checkpoint: JsonValue | undefined; n: number; dead: number; batch: SourceBatch; at: number }[] = []
@@ -72,18 +81,20 @@ export async function runSource(deps: ContextDeps & { epoch: number; subject: st
       await settleOldest()
     }
   }
-  // Positions are saved until they stick: a NATS restart must not stop the source.
-  const saveCheckpoint = async (cp: JsonValue): Promise<void> => {
+  // Positions (and the finished marker) are saved until they stick: a NATS restart must not stop the source.
+  const retryKv = async (what: string, write: () => Promise<unknown>): Promise<void> => {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await state.put(POSITION_KEY, cp)
+        await write()
+        return
       } catch (err) {
         if (attempt >= 40) throw err
-        deps.logger.warn({ stage: stage.id, attempt: attempt + 1, err: (err as Error).message }, 'saving the source position failed; retrying')
+        deps.logger.warn({ stage: stage.id, attempt: attempt + 1, err: (err as Error).message }, `${what} failed; retrying`)
         await sleep(backoffDelay(attempt, 250, 5000))
       }
     }
   }
+  const saveCheckpoint = (cp: JsonValue): Promise<void> => retryKv('saving the source position', () => state.put(POSITION_KEY, cp))
   const maxPayload = deps.maxPayload
   const maxRecordBytes = maxPayload - 4096 // room for headers
   const aborted = new Promise<undefined>((resolve) => deps.signal.addEventListener('abort', () => resolve(undefined), { once: true }))
@@ -111,7 +122,7 @@ export async function runSource(deps: ContextDeps & { epoch: number; subject: st
       const msgs: OutMessage[] = []
       let dead = 0
       for (const item of batch.items) {
-        const msg = item.error === undefined ? recordMessage(deps.spec.name, stage.id, deps.epoch, deps.subject, item) : undefined
+        const msg = item.error === undefined ? recordMessage(deps.spec.name, stage.id, deps.epoch, deps.subject, deps.route, item) : undefined
         if (msg && msg.data.length <= maxRecordBytes) {
           msgs.push(msg)
           continue
@@ -132,12 +143,19 @@ export async function runSource(deps: ContextDeps & { epoch: number; subject: st
           originSeq: item.offset,
         }))
       }
+      if (finishedMarker && msgs.length > 0) {
+        // Stages elsewhere must not take the input for finished while these are on their way.
+        await retryKv('clearing the finished marker', () => clearFinished(deps.kv, stage.id))
+        finishedMarker = false
+      }
       inflight.push({ p: deps.publisher.publishBatch(msgs, { failWhenFull: batch.failWhenFull }), checkpoint: batch.checkpoint, n: msgs.length - dead, dead, batch, at: performance.now() })
       // Surface a failed publish early rather than after the window fills.
       inflight[inflight.length - 1]!.p.catch(() => undefined)
       while (inflight.length >= MAX_BATCHES_IN_FLIGHT) await settleOldest()
       if (batch.done) {
         while (inflight.length) await settleOldest()
+        if (!finishedMarker) await retryKv('writing the finished marker', () => writeFinished(deps.kv, stage.id))
+        finishedMarker = true
         stats.finished = true
         break
       }
@@ -148,10 +166,24 @@ export async function runSource(deps: ContextDeps & { epoch: number; subject: st
   }
 }
 
-function recordMessage(pipeline: string, stageId: string, epoch: number, subject: string, item: SourceItem): OutMessage {
+/** `route` is set only when the next stage is split into key partitions (it reads each record's key). */
+function recordMessage(pipeline: string, stageId: string, epoch: number, subject: string, route: SubjectRoute | undefined, item: SourceItem): OutMessage {
   const h = headers()
   h.set(H.msgId, messageId(pipeline, stageId, epoch, item.offset))
   if (item.eventTime !== undefined) h.set(H.eventTime, String(item.eventTime))
   const text = item.json ?? JSON.stringify(item.value ?? {})
-  return { subject, data: encoder.encode(text), headers: h }
+  return { subject: route ? route(asRecord(item, text)) : subject, data: encoder.encode(text), headers: h }
+}
+
+/** The record a route looks at: the item's value, else its JSON parsed (a partitioned route reads its key). */
+function asRecord(item: SourceItem, text: string): JsonObject {
+  let v: unknown = item.value
+  if (v === undefined) {
+    try {
+      v = JSON.parse(text)
+    } catch {
+      return {} // not JSON: the stage that reads it dead-letters it, from whichever partition
+    }
+  }
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as JsonObject) : {}
 }

@@ -5,6 +5,7 @@ import type { JsonValue } from '../plugin-api.js'
 import type { Logger } from '../log/logger.js'
 import { TributaryError, errorMessage } from '../errors.js'
 import { backoffDelay, sleep } from './backoff.js'
+import { stateHeadKey } from '../partitions/names.js'
 
 /**
  * The saved state of a stateful stage, in the pipeline's KV bucket (docs/state.md).
@@ -24,6 +25,8 @@ export interface SavedState {
   json: string
   /** Creation time of the stream the sequence refers to. */
   stream?: string
+  /** Saved when the stage completed (finite input done, finish() emitted): nothing came after. */
+  finished?: boolean
 }
 
 interface Head {
@@ -35,6 +38,7 @@ interface Head {
   state?: JsonValue
   gen?: number
   chunks?: number
+  finished?: boolean
 }
 
 const encoder = new TextEncoder()
@@ -51,12 +55,14 @@ export class StateSnapshots {
 
   constructor(
     private readonly kv: KV,
-    stageId: string,
+    private readonly stageId: string,
     private readonly logger: Logger,
     /** Largest value to write (bytes); keeps below the server's max_payload with room for headers. */
     private readonly maxValue: number,
+    /** A key partition of the stage has its own head (core/partitions/names.ts). */
+    partition?: { index: number; count: number },
   ) {
-    this.headKey = `${stageId}._state`
+    this.headKey = stateHeadKey(stageId, partition)
   }
 
   private chunkKey(gen: number, i: number): string {
@@ -80,7 +86,8 @@ export class StateSnapshots {
     const h = r.head
     this.gen = h.gen ?? 0
     this.chunks = h.chunks ?? 0
-    if (h.chunks === undefined) return { seq: h.seq, json: JSON.stringify(h.state ?? null), stream: h.stream }
+    const finished = h.finished === true ? { finished: true } : {}
+    if (h.chunks === undefined) return { seq: h.seq, json: JSON.stringify(h.state ?? null), stream: h.stream, ...finished }
     const parts: Uint8Array[] = []
     for (let i = 0; i < h.chunks; i++) {
       const c = await this.kv.get(this.chunkKey(h.gen ?? 0, i))
@@ -97,16 +104,16 @@ export class StateSnapshots {
       all.set(p, at)
       at += p.length
     }
-    return { seq: h.seq, json: decoder.decode(all), stream: h.stream }
+    return { seq: h.seq, json: decoder.decode(all), stream: h.stream, ...finished }
   }
 
   /**
    * Saves `json` as the state covering inputs up to `seq`. Retries while NATS is unreachable;
    * fails with E_STATE when another process wrote the head since this one last did.
    */
-  async save(seq: number, json: string, stream: string | undefined): Promise<void> {
+  async save(seq: number, json: string, stream: string | undefined, finished = false): Promise<void> {
     const bytes = encoder.encode(json)
-    const headBase = `{"v":1,"seq":${seq},"owner":${JSON.stringify(this.owner)}${stream === undefined ? '' : `,"stream":${JSON.stringify(stream)}`}`
+    const headBase = `{"v":1,"seq":${seq},"owner":${JSON.stringify(this.owner)}${stream === undefined ? '' : `,"stream":${JSON.stringify(stream)}`}${finished ? ',"finished":true' : ''}`
     let head: Uint8Array
     const previous = { gen: this.gen, chunks: this.chunks }
     let chunks = 0
@@ -142,8 +149,8 @@ export class StateSnapshots {
         this.revision = now.revision
         return
       }
-      throw new TributaryError('E_STATE', `another process saved the state of stage ${this.headKey.slice(0, -'._state'.length)} while this one owned it`, {
-        hint: 'run one process per pipeline that has stateful stages (fleet leases come later); this process stops, and a restart resumes from the last saved state',
+      throw new TributaryError('E_STATE', `another process saved the state of stage ${this.stageId} (${this.headKey}) while this one owned it`, {
+        hint: 'run a pipeline with stateful stages in one `run` process, or deploy it to a fleet (which gives each stateful part one owner under a lease); this process stops, and a restart resumes from the last saved state',
       })
     }
   }
@@ -160,4 +167,12 @@ export class StateSnapshots {
       }
     }
   }
+}
+
+/** What another process needs to know of a stage's save: up to where, and whether it completed (no state read). */
+export async function savedHeadOf(kv: KV, stageId: string, partition?: { index: number; count: number }): Promise<{ seq: number; finished: boolean } | undefined> {
+  const e = await kv.get(stateHeadKey(stageId, partition))
+  if (!e || e.operation !== 'PUT' || e.length === 0) return undefined
+  const h = e.json<Head>()
+  return { seq: h.seq, finished: h.finished === true }
 }

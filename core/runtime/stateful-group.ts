@@ -6,7 +6,8 @@ import type { StageSpec } from '../pipeline/types.js'
 import type { JetStreamPublisher, OutMessage } from '../jetstream/publisher.js'
 import type { Logger } from '../log/logger.js'
 import type { RuntimeMetrics, StageMeter } from '../metrics/types.js'
-import type { StageGroup } from './topology.js'
+import type { GroupInput, StageGroup } from './topology.js'
+import type { SubjectRoute } from '../partitions/route.js'
 import type { GroupStats } from './group-runner.js'
 import type { StageRunner } from './stage-runner.js'
 import { TributaryError, errorMessage } from '../errors.js'
@@ -43,6 +44,10 @@ export interface StatefulDeps {
   commitIntervalMs?: number
   /** Inputs processed but not yet covered by a save, at most (default 10000). */
   maxHeld?: number
+  /** The durable this runner reads: the group's input, or one key partition of it (default: the group's). */
+  input?: GroupInput
+  /** The next group is split into key partitions: each output goes to its partition's subject. */
+  route?: SubjectRoute
 }
 
 const FETCH_EXPIRES_MS = 1000
@@ -94,6 +99,12 @@ export class StatefulGroupRunner implements StageRunner {
   private looseIndex = 0
   /** The consumer stopped answering (fetches failing in a row): recreate it from the last save. */
   private wedged = false
+  /** The input sequence at which the stage last completed (finish() emitted and saved), if it did. */
+  private finishedSeq: number | undefined
+  private committedFinishedSeq: number | undefined
+  /** Set while the completing save is made: it records `finished` in the state head. */
+  private completing = false
+  readonly input: GroupInput
 
   constructor(
     readonly group: StageGroup,
@@ -110,13 +121,18 @@ export class StatefulGroupRunner implements StageRunner {
       })
     }
     this.head = { spec: head.spec, proc: head.proc as StatefulTransformProcessor }
+    this.input = deps.input ?? { consumer: group.consumer, subject: group.inputSubject }
     this.rest = rest
     this.queues = sinks.map((s) => new OutputQueue(s.spec, s.writer, s.spec.where ? celCompiler.compile(s.spec.where) : undefined))
     this.maxHeld = deps.maxHeld ?? 10_000
     this.commitIntervalMs = deps.commitIntervalMs ?? 1000
     // Room for the head's other fields and the message headers under max_payload.
     const maxValue = Math.max(64 * 1024, Math.min(900 * 1024, deps.maxPayload - 8 * 1024))
-    this.snapshots = new StateSnapshots(deps.kv, head.spec.id, deps.logger, maxValue)
+    this.snapshots = new StateSnapshots(deps.kv, head.spec.id, deps.logger, maxValue, this.input.partition)
+  }
+
+  get consumer(): string {
+    return this.input.consumer
   }
 
   /** What the durable's max_ack_pending must exceed: inputs held until a save, plus fetches in flight. */
@@ -166,9 +182,14 @@ export class StatefulGroupRunner implements StageRunner {
       for (const q of this.queues) if (q.full) await this.flush(q)
       if (this.commitDue()) await this.commit()
     }
-    if (this.stopping === 'complete' && this.head.proc.finish) {
-      const outs = await callHook(this.head.spec, 'finish', () => this.head.proc.finish!())
-      await this.emitLoose(outs)
+    if (this.stopping === 'complete' && this.finishedSeq !== this.processedSeq) {
+      // Once per input: a stage restarted after completing, with nothing new, does not finish again.
+      if (this.head.proc.finish) {
+        const outs = await callHook(this.head.spec, 'finish', () => this.head.proc.finish!())
+        await this.emitLoose(outs)
+      }
+      this.completing = true
+      this.dirty = true
     }
     await this.commit()
   }
@@ -187,14 +208,20 @@ export class StatefulGroupRunner implements StageRunner {
       await callHook(this.head.spec, 'restore', () => this.head.proc.restore(state))
       this.committedSeq = saved.seq
       this.committedState = saved.json
-      this.deps.logger.info({ stage: this.head.spec.id, seq: saved.seq, bytes: saved.json.length }, 'stage state restored')
+      this.committedFinishedSeq = saved.finished ? saved.seq : undefined
+      this.deps.logger.info({ stage: this.head.spec.id, ...this.partitionLabel(), seq: saved.seq, bytes: saved.json.length }, 'stage state restored')
     } else {
       this.committedSeq = 0
       this.committedState = JSON.stringify((await callHook(this.head.spec, 'snapshot', () => this.head.proc.snapshot())) ?? null)
     }
     this.processedSeq = this.committedSeq
+    this.finishedSeq = this.committedFinishedSeq
     if (this.stopping === 'drain') return
     await this.startFetching()
+  }
+
+  private partitionLabel(): { partition?: number } {
+    return this.input.partition ? { partition: this.input.partition.index } : {}
   }
 
   private async startFetching(): Promise<void> {
@@ -203,8 +230,8 @@ export class StatefulGroupRunner implements StageRunner {
       try {
         await positionDurable(this.deps.jsm, {
           stream: this.deps.stream,
-          name: this.group.consumer,
-          filterSubject: this.group.inputSubject,
+          name: this.input.consumer,
+          filterSubject: this.input.subject,
           afterSeq: this.committedSeq,
           maxAckPending: StatefulGroupRunner.maxAckPendingFor(this.maxHeld, this.deps.fetchBatch),
           ackWaitMs: this.deps.ackWaitMs,
@@ -212,18 +239,18 @@ export class StatefulGroupRunner implements StageRunner {
         break
       } catch (err) {
         if (attempt + 1 >= POSITION_ATTEMPTS || this.deps.signal.aborted) throw err
-        this.deps.logger.warn({ consumer: this.group.consumer, attempt: attempt + 1, err: errorMessage(err) }, 'positioning the stateful stage consumer failed; retrying')
+        this.deps.logger.warn({ consumer: this.input.consumer, attempt: attempt + 1, err: errorMessage(err) }, 'positioning the stateful stage consumer failed; retrying')
         await sleep(backoffDelay(attempt, 250, 5000), this.deps.signal)
       }
     }
     this.nextDelivery = 1
     this.wedged = false
-    const fetcher = createBatchFetcher(this.deps.js, this.deps.stream, this.group.consumer, {
+    const fetcher = createBatchFetcher(this.deps.js, this.deps.stream, this.input.consumer, {
       batch: this.deps.fetchBatch,
       expiresMs: FETCH_EXPIRES_MS,
       onError: (err, attempt) => {
         if (fetcher !== this.fetcher) return // a fetcher given up by a rollback
-        this.deps.logger.warn({ consumer: this.group.consumer, attempt: attempt + 1, err: errorMessage(err) }, 'fetch failed; retrying')
+        this.deps.logger.warn({ consumer: this.input.consumer, attempt: attempt + 1, err: errorMessage(err) }, 'fetch failed; retrying')
         // A failed fetch may have lost deliveries (a rollback follows at the next gap), and a
         // durable that answers no pull at all (seen on 2.9 under load) is recreated.
         if (attempt + 1 >= WEDGED_AFTER_FAILURES) {
@@ -256,7 +283,7 @@ export class StatefulGroupRunner implements StageRunner {
    * after the saved sequence so the inputs since come again, in order.
    */
   private async rollback(why: string): Promise<void> {
-    this.deps.logger.warn({ stage: this.head.spec.id, backTo: this.committedSeq, discarded: this.held.length }, `stateful stage rolls back to its last save: ${why}`)
+    this.deps.logger.warn({ stage: this.head.spec.id, ...this.partitionLabel(), backTo: this.committedSeq, discarded: this.held.length }, `stateful stage rolls back to its last save: ${why}`)
     this.fetcher?.stop()
     this.fetcher = undefined
     const state = JSON.parse(this.committedState) as never
@@ -264,7 +291,9 @@ export class StatefulGroupRunner implements StageRunner {
     for (const q of this.queues) q.clear()
     this.held = []
     this.dirty = false
+    this.completing = false
     this.processedSeq = this.committedSeq
+    this.finishedSeq = this.committedFinishedSeq
     if (this.stopping === 'drain') return
     if (this.stopping === 'complete') this.stopWhenCaughtUp = true
     await this.startFetching()
@@ -356,7 +385,9 @@ export class StatefulGroupRunner implements StageRunner {
     const { pipeline, epoch } = this.deps
     if (key !== undefined) return keyedMessageId(pipeline, this.group.id, epoch, key)
     if (index >= 0) return inputOutputId(pipeline, this.group.id, epoch, seq, index)
-    return `${inputOutputId(pipeline, this.group.id, epoch, seq, 0)}:t${this.looseIndex++}`
+    // Partitions number their loose outputs apart (two may emit after the same sequence, 0).
+    const p = this.input.partition ? `p${this.input.partition.index}` : ''
+    return `${inputOutputId(pipeline, this.group.id, epoch, seq, 0)}:${p}t${this.looseIndex++}`
   }
 
   /** The group's stateless transforms, then the output subject or the sinks' queues. */
@@ -433,9 +464,12 @@ export class StatefulGroupRunner implements StageRunner {
     for (const q of this.queues) if (!q.empty) await this.flush(q)
     if (this.dirty) {
       const json = JSON.stringify((await callHook(this.head.spec, 'snapshot', () => this.head.proc.snapshot())) ?? null)
-      await this.snapshots.save(this.processedSeq, json, this.streamCreated)
+      await this.snapshots.save(this.processedSeq, json, this.streamCreated, this.completing)
       this.committedState = json
       this.committedSeq = this.processedSeq
+      this.committedFinishedSeq = this.completing ? this.processedSeq : undefined
+      this.finishedSeq = this.committedFinishedSeq
+      this.completing = false
       this.dirty = false
     }
     if (this.held.length) {
@@ -486,7 +520,7 @@ export class StatefulGroupRunner implements StageRunner {
     const h = headers()
     h.set(H.msgId, o.id)
     if (o.eventTime) h.set(H.eventTime, o.eventTime)
-    return { subject: this.group.outputSubject!, data: encoder.encode(JSON.stringify(o.record)), headers: h }
+    return { subject: this.deps.route ? this.deps.route(o.record) : this.group.outputSubject!, data: encoder.encode(JSON.stringify(o.record)), headers: h }
   }
 
   /** `index` tells apart the DLQ entries of several outputs that share an input (or a tick). */
@@ -499,7 +533,7 @@ export class StatefulGroupRunner implements StageRunner {
       reason,
       code,
       tries,
-      originSubject: this.group.inputSubject,
+      originSubject: this.input.subject,
       originSeq: seq,
       index,
     })

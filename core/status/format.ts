@@ -1,13 +1,19 @@
 import type { JsonObject } from '../plugin-api.js'
 import { formatTable } from '../app/format-table.js'
 import type { DeploymentStatus, PipelineStatus } from './types.js'
+import type { ConsumerProbe } from '../metrics/probe.js'
 
 /**
  * One row per stage: totals and rates from the runtimes' status documents, and on the first
  * stage of each consuming group, its durable's lag as the server sees it now.
  */
 export function stageRows(s: PipelineStatus, withPipeline = false): JsonObject[] {
-  const consumers = new Map(s.consumers.map((c) => [c.stage, c]))
+  const consumers = new Map<string, ConsumerProbe>()
+  for (const c of s.consumers) {
+    // A stage split into key partitions: its durables' lag adds up on its row.
+    const cur = consumers.get(c.stage)
+    consumers.set(c.stage, cur ? { ...cur, pending: cur.pending + c.pending, ackPending: cur.ackPending + c.ackPending, oldestUnackedAgeS: Math.max(cur.oldestUnackedAgeS, c.oldestUnackedAgeS) } : c)
+  }
   const stages = s.stages.length > 0 ? s.stages : s.consumers.map((c) => ({ id: c.stage, kind: '?', use: '?', in: 0, out: 0, inPerS: 0, outPerS: 0, dead: 0, errors: 0 }))
   const rows = stages.map((st): JsonObject => {
     const c = consumers.get(st.id)

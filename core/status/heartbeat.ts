@@ -1,6 +1,6 @@
 import { Kvm, type KV } from '@nats-io/kv'
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream'
-import { kvKeys } from '../jetstream/kv-keys.js'
+import { bucketKeys, kvKeys } from '../jetstream/kv-keys.js'
 import { stateBucket } from '../jetstream/names.js'
 import type { RuntimeStatusDoc } from './types.js'
 
@@ -35,13 +35,14 @@ export async function openStatusBucket(js: JetStreamClient, pipeline: string): P
 }
 
 /**
- * Every runtime's last document, newest first. With `list`, keys are listed by one stream-info
- * request (core/jetstream/kv-keys.ts): `kv.keys()` can hang on a bucket runtimes write every second.
+ * Every runtime's last document, newest first. Keys are listed by one stream-info request
+ * (core/jetstream/kv-keys.ts), through `list` or the bucket's own handle: `kv.keys()` can hang on
+ * a bucket runtimes write every second.
  */
 export async function readStatusDocs(kv: KV, list?: { jsm: JetStreamManager; pipeline: string }): Promise<RuntimeStatusDoc[]> {
   const keys: string[] = []
   if (list) keys.push(...(await kvKeys(list.jsm, stateBucket(list.pipeline), `${PREFIX}.>`)))
-  else for await (const k of await kv.keys(`${PREFIX}.>`)) keys.push(k)
+  else keys.push(...(await bucketKeys(kv, `${PREFIX}.>`)))
   const docs: RuntimeStatusDoc[] = []
   for (const k of keys) {
     const e = await kv.get(k)

@@ -2,6 +2,7 @@ import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jet
 import type { NatsConnection } from '@nats-io/nats-core'
 import { consumerName, streamName } from '../jetstream/names.js'
 import { requirePipelineStream } from '../dlq/pipeline-stream.js'
+import { parsePartitionConsumer } from '../partitions/names.js'
 import { probePipeline, type ProbeTarget } from '../metrics/probe.js'
 import { openStatusBucket, readStatusDocs } from './heartbeat.js'
 import type { PipelineStatus, RuntimeStatusDoc, RuntimeSummary, StageStatus } from './types.js'
@@ -92,12 +93,15 @@ function sumStages(docs: RuntimeStatusDoc[]): StageStatus[] {
   return [...byId.values()]
 }
 
-/** The pipeline's durables (`<name>--<stage>`), found on the server: no pipeline file needed. */
+/** The pipeline's durables (`<name>--<stage>`, `<name>--<stage>--p<i>` for key partitions), found on the server: no pipeline file needed. */
 async function durables(jsm: JetStreamManager, pipeline: string): Promise<ProbeTarget[]> {
   const prefix = consumerName(pipeline, '')
   const out: ProbeTarget[] = []
   for await (const c of jsm.consumers.list(streamName(pipeline))) {
-    if (c.config.durable_name?.startsWith(prefix)) out.push({ stage: c.config.durable_name.slice(prefix.length), consumer: c.config.durable_name })
+    const name = c.config.durable_name
+    if (!name?.startsWith(prefix)) continue
+    const p = parsePartitionConsumer(name)
+    out.push(p ? { stage: p.consumer.slice(prefix.length), consumer: name, partition: p.index } : { stage: name.slice(prefix.length), consumer: name })
   }
-  return out.sort((a, b) => a.consumer.localeCompare(b.consumer))
+  return out.sort((a, b) => a.consumer.localeCompare(b.consumer, 'en', { numeric: true }))
 }

@@ -86,6 +86,6 @@ export interface DeploymentStatus {
   updatedAt: string
   updatedBy: string
   workers: { worker: string; host: string; alive: boolean; revision: number; state: string; runs: string[]; error?: string }[]
-  /** Holders of the pipeline's leases (`source`, `stateful`), by part. */
+  /** Holders of the pipeline's leases by part: `source`, `stateful`, and each key partition `stateful.<stage>.p<i>`. */
   leases: Record<string, string>
 }

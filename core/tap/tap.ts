@@ -11,22 +11,28 @@ export interface TappedMessage {
 }
 
 /**
- * A live sample of a subject through a plain NATS subscription: it sees what is published from
- * now on, and takes nothing from the stream or its consumers, so the flow is not disturbed.
- * Resolves with the count after `limit` messages, or when `signal` aborts.
+ * A live sample of a subject (or several: a stage's output split into key partitions) through
+ * plain NATS subscriptions: it sees what is published from now on, and takes nothing from the
+ * stream or its consumers, so the flow is not disturbed. Resolves with the count after `limit`
+ * messages, or when `signal` aborts.
  */
-export async function tapSubject(nc: NatsConnection, subject: string, opts: { limit?: number; signal?: AbortSignal; onMessage(m: TappedMessage): void }): Promise<number> {
-  const sub = nc.subscribe(subject, opts.limit ? { max: opts.limit } : {})
-  const stop = (): void => sub.unsubscribe()
+export async function tapSubject(nc: NatsConnection, subject: string | string[], opts: { limit?: number; signal?: AbortSignal; onMessage(m: TappedMessage): void }): Promise<number> {
+  const subs = (Array.isArray(subject) ? subject : [subject]).map((s) => nc.subscribe(s))
+  const stop = (): void => subs.forEach((s) => s.unsubscribe())
   if (opts.signal?.aborted) stop()
   opts.signal?.addEventListener('abort', stop, { once: true })
   let n = 0
   try {
-    for await (const m of sub) {
-      const id = m.headers?.get(H.msgId)
-      opts.onMessage({ subject: m.subject, ...(id ? { id } : {}), record: parseRecord(m.data) })
-      n++
-    }
+    await Promise.all(
+      subs.map(async (sub) => {
+        for await (const m of sub) {
+          if (opts.limit !== undefined && n >= opts.limit) break
+          const id = m.headers?.get(H.msgId)
+          opts.onMessage({ subject: m.subject, ...(id ? { id } : {}), record: parseRecord(m.data) })
+          if (++n === opts.limit) stop()
+        }
+      }),
+    )
   } finally {
     opts.signal?.removeEventListener('abort', stop)
   }

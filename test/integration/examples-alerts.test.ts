@@ -7,17 +7,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { assertBuilt, repoRoot, runCli, spawnCli, waitFor, type Background } from '../helpers/cli.js'
+import { repoRoot, runCli, waitFor, type Background } from '../helpers/cli.js'
 import { copyExample, fencedBlocks, lastLine, readExampleReadme, spawnScript, stopByPid, type Script } from '../helpers/example.js'
 import { freePort } from '../helpers/free-port.js'
-import { makeTempDir } from '../helpers/tmp.js'
-import { natsServersOn } from '../../core/nats/process.js'
+import { startPipelineEnv, type PipelineEnv } from '../helpers/pipeline-env.js'
 
 const QUERY = 'SELECT boiler, count() AS readings, max(temp) AS hottest, countIf(temp >= 90) AS alerts FROM boiler_readings GROUP BY boiler ORDER BY boiler'
 
-let tmp: Awaited<ReturnType<typeof makeTempDir>>
-let env: NodeJS.ProcessEnv
-let home: string
+let t: PipelineEnv
 let dir: string
 let httpPort: number
 let receiverPort: number
@@ -27,24 +24,18 @@ let receiver: Script | undefined
 let run: Background | undefined
 
 beforeAll(async () => {
-  assertBuilt()
-  tmp = await makeTempDir('example-alerts')
-  home = path.join(tmp.dir, 'home')
   readme = await readExampleReadme('alerts')
   blocks = fencedBlocks(readme)
   ;[httpPort, receiverPort] = await Promise.all([freePort(), freePort()])
-  env = { ...process.env, TRIBUTARY_HOME: home, ALERT_URL: `http://127.0.0.1:${receiverPort}/alerts` }
-  delete env.NATS_URL
-  delete env.CLICKHOUSE_URL
-  dir = await copyExample('alerts', tmp.dir, [{ file: 'pipeline.yaml', from: 'port: 8088', to: `port: ${httpPort}` }])
+  // No NATS_URL: `run` starts its private nats-server on the home's store, as for a user (close() stops it).
+  t = await startPipelineEnv('example-alerts', { cli: true, nats: false, env: { ALERT_URL: `http://127.0.0.1:${receiverPort}/alerts` } })
+  dir = await copyExample('alerts', t.dir, [{ file: 'pipeline.yaml', from: 'port: 8088', to: `port: ${httpPort}` }])
 })
 
 afterAll(async () => {
-  stopByPid(run?.child, 'SIGKILL')
   stopByPid(receiver?.child)
-  await Promise.all([run?.exited, receiver?.exited])
-  if (home) for (const pid of natsServersOn(path.join(home, 'nats', 'store'))) process.kill(pid, 'SIGKILL')
-  await tmp?.remove()
+  await receiver?.exited
+  await t?.close()
 })
 
 /** `curl --retry-connrefused --data-binary @file URL`: POST the file, retrying until the port listens. */
@@ -71,9 +62,9 @@ describe('examples/alerts', () => {
   })
 
   it('stores every reading, alerts on the hot ones in order, drains on SIGTERM: the README’s output, exactly', async () => {
-    receiver = spawnScript(path.join(repoRoot, 'examples', 'alerts', 'receiver.mjs'), ['--port', String(receiverPort)], env)
+    receiver = spawnScript(path.join(repoRoot, 'examples', 'alerts', 'receiver.mjs'), ['--port', String(receiverPort)], t.env)
     await waitFor('the receiver to listen', () => receiver!.lines().length > 0, 10_000)
-    run = spawnCli(['run', path.join(dir, 'pipeline.yaml')], env)
+    run = t.spawn(['run', path.join(dir, 'pipeline.yaml')])
 
     const answer = await postUntilListening(`http://127.0.0.1:${httpPort}/readings`, await readFile(path.join(dir, 'readings.ndjson')))
     expect(answer.status).toBe(200)
@@ -92,7 +83,7 @@ describe('examples/alerts', () => {
     expect(lines.filter((l) => l.includes('repeat of'))).toEqual([])
     expect(blocks).toContain(lines.join('\n'))
 
-    const q = await runCli(['query', QUERY], env)
+    const q = await runCli(['query', QUERY], t.env)
     expect(q.code, q.stderr).toBe(0)
     expect(q.stdout.trimEnd().split('\n')).toEqual([
       'boiler    readings  hottest  alerts',

@@ -9,20 +9,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { assertBuilt, repoRoot, runCli, spawnCli, waitFor, type Background } from '../helpers/cli.js'
+import { repoRoot, runCli, waitFor, type Background } from '../helpers/cli.js'
 import { copyExample, fencedBlocks, lastLine, readExampleReadme, spawnScript, stopByPid, type Script } from '../helpers/example.js'
 import { freePort } from '../helpers/free-port.js'
-import { startNatsServer, type TestNatsServer } from '../helpers/nats-server.js'
-import { makeTempDir } from '../helpers/tmp.js'
+import { startPipelineEnv, type PipelineEnv } from '../helpers/pipeline-env.js'
 import { rawSubscription } from '../helpers/push-clients.js'
 
 const QUERY = 'SELECT country, count() AS orders, sum(value) AS total FROM push_orders GROUP BY country ORDER BY country'
 const OPS_TOKEN = 'ops-demo-token-1'
 const SUPPORT_TOKEN = 'support-demo-token-2'
 
-let tmp: Awaited<ReturnType<typeof makeTempDir>>
-let nats: TestNatsServer
-let env: NodeJS.ProcessEnv
+let t: PipelineEnv
 let dir: string
 let readme: string
 let blocks: string[]
@@ -32,24 +29,19 @@ let risk: Script | undefined
 let run: Background | undefined
 
 beforeAll(async () => {
-  assertBuilt()
-  ;[tmp, nats, httpPort, metricsPort] = await Promise.all([makeTempDir('example-team-push'), startNatsServer(), freePort(), freePort()])
-  env = { ...process.env, TRIBUTARY_HOME: path.join(tmp.dir, 'home'), NATS_URL: nats.url, OPS_TOKEN, SUPPORT_TOKEN }
-  delete env.CLICKHOUSE_URL
+  ;[t, httpPort, metricsPort] = await Promise.all([startPipelineEnv('example-team-push', { cli: true, env: { OPS_TOKEN, SUPPORT_TOKEN } }), freePort(), freePort()])
   readme = await readExampleReadme('team-push')
   blocks = fencedBlocks(readme)
-  dir = await copyExample('team-push', tmp.dir, [
+  dir = await copyExample('team-push', t.dir, [
     { file: 'pipeline.yaml', from: 'port: 8090', to: `port: ${httpPort}` },
     { file: 'pipeline.yaml', from: 'port: 9464', to: `port: ${metricsPort}` },
   ])
 })
 
 afterAll(async () => {
-  stopByPid(run?.child, 'SIGKILL')
   stopByPid(risk?.child)
-  await Promise.all([run?.exited, risk?.exited])
-  await nats?.stop()
-  await tmp?.remove()
+  await risk?.exited
+  await t?.close()
 })
 
 /** `curl --retry-connrefused --data-binary @file URL`: POST the file, retrying until the port listens. */
@@ -80,9 +72,9 @@ describe('examples/team-push', () => {
   })
 
   it('each team gets exactly its subset, ops and support live with their own tokens: the README’s output, exactly', async () => {
-    risk = spawnScript(path.join(repoRoot, 'examples', 'team-fanout', 'team-risk.mjs'), [], env)
+    risk = spawnScript(path.join(repoRoot, 'examples', 'team-fanout', 'team-risk.mjs'), [], t.env)
     await waitFor('the risk team to listen', () => risk!.lines().length > 0, 10_000)
-    run = spawnCli(['run', path.join(dir, 'pipeline.yaml')], env)
+    run = t.spawn(['run', path.join(dir, 'pipeline.yaml')])
 
     const answer = await postUntilListening(`http://127.0.0.1:${httpPort}/events`, await readFile(path.join(dir, 'events.ndjson')))
     expect(answer.status).toBe(200)
@@ -116,7 +108,7 @@ describe('examples/team-push', () => {
     expect(lastLine(run.stderr())).toBe('team-push: 24 records in, 0 to the dead-letter queue, stopped')
     expect(blocks).toContain(lastLine(run.stderr()))
 
-    const q = await runCli(['query', QUERY], env)
+    const q = await runCli(['query', QUERY], t.env)
     expect(q.code, q.stderr).toBe(0)
     expect(q.stdout.trimEnd().split('\n')).toEqual(['country  orders  total', '-------  ------  -----', 'DE            5   2144', 'ES            2    339', 'FR            7   3968', '(3 rows)'])
     expect(blocks).toContain(q.stdout.trimEnd())

@@ -2,37 +2,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createHmac } from 'node:crypto'
 import { readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { connect } from '@nats-io/transport-node'
-import type { NatsConnection } from '@nats-io/nats-core'
-import { startNatsServer } from '../helpers/nats-server.js'
-import { makeTempDir } from '../helpers/tmp.js'
 import { readDlq } from '../helpers/dlq.js'
-import { assertBuilt, spawnCli, waitFor, type Background } from '../helpers/cli.js'
+import { startPipelineEnv, type PipelineEnv } from '../helpers/pipeline-env.js'
+import { waitFor, type Background } from '../helpers/cli.js'
 
 // The compiled CLI with `port: 0`: the test learns the port from the "listening" log line.
-let nats: Awaited<ReturnType<typeof startNatsServer>>
-let tmp: Awaited<ReturnType<typeof makeTempDir>>
-let nc: NatsConnection
-let env: NodeJS.ProcessEnv
-const children: Background[] = []
+let t: PipelineEnv
 
 beforeAll(async () => {
-  assertBuilt()
-  ;[nats, tmp] = await Promise.all([startNatsServer(), makeTempDir('http-source')])
-  nc = await connect({ servers: nats.url })
-  env = { ...process.env, NATS_URL: nats.url, TRIBUTARY_HOME: path.join(tmp.dir, 'home'), HOOK_TOKEN: 's3cret-token', HOOK_SECRET: 'hmac-secret' }
+  t = await startPipelineEnv('http-source', { cli: true, env: { HOOK_TOKEN: 's3cret-token', HOOK_SECRET: 'hmac-secret' } })
 })
 
 afterAll(async () => {
-  for (const c of children) if (c.child.exitCode === null) c.child.kill('SIGKILL')
-  await nc?.close()
-  await nats?.stop()
-  await tmp?.remove()
+  await t?.close()
 })
 
 async function start(file: string): Promise<{ run: Background; url: string }> {
-  const run = spawnCli(['run', file], env)
-  children.push(run)
+  const run = t.spawn(['run', file])
   const url = await waitFor('the http source to listen', () => {
     if (run.child.exitCode !== null) throw new Error(`tributary run exited ${run.child.exitCode}: ${run.stderr()}`)
     for (const line of run.stderr().split('\n')) {
@@ -65,8 +51,8 @@ function post(url: string, body: string, headers: Record<string, string> = {}): 
 
 describe('http source (real nats-server, compiled CLI)', () => {
   it('refuses bad tokens (401), large bodies (413), wrong paths and methods; stores object, array and NDJSON bodies exactly once, rejects malformed records to the DLQ, and keeps offsets unique across a restart', async () => {
-    const file = path.join(tmp.dir, 'hooks.yaml')
-    const out = path.join(tmp.dir, 'hooks.ndjson')
+    const file = path.join(t.dir, 'hooks.yaml')
+    const out = path.join(t.dir, 'hooks.ndjson')
     await writeFile(file, `name: hooks
 source: { use: http, config: { port: 0, path: /events, maxBodyBytes: 4096, auth: { type: bearer, token: "\${env:HOOK_TOKEN}" } } }
 sinks: [ { use: file, config: { path: hooks.ndjson } } ]
@@ -105,7 +91,7 @@ sinks: [ { use: file, config: { path: hooks.ndjson } } ]
     await stop(run)
     expect((await lines(out)).map((l) => l.id).sort((a, b) => a - b)).toEqual(expected)
 
-    const dlq = await readDlq(nc, 'hooks')
+    const dlq = await readDlq(t.nc, 'hooks')
     expect(dlq.map((d) => d.data).sort()).toEqual(['[1,2]', '{"id": broken'])
     expect(dlq.every((d) => d.headers['Trib-Stage'] === 'http')).toBe(true)
 
@@ -121,8 +107,8 @@ sinks: [ { use: file, config: { path: hooks.ndjson } } ]
   })
 
   it('checks HMAC signatures of the body (401 when missing or wrong)', async () => {
-    const file = path.join(tmp.dir, 'signed.yaml')
-    const out = path.join(tmp.dir, 'signed.ndjson')
+    const file = path.join(t.dir, 'signed.yaml')
+    const out = path.join(t.dir, 'signed.ndjson')
     await writeFile(file, `name: signed
 source: { use: http, config: { port: 0, auth: { type: hmac, secret: "\${env:HOOK_SECRET}", header: X-Hub-Signature-256 } } }
 sinks: [ { use: file, config: { path: signed.ndjson } } ]
@@ -144,8 +130,8 @@ sinks: [ { use: file, config: { path: signed.ndjson } } ]
   })
 
   it('answers 503 with Retry-After when the stream is full, and every record it accepted lands exactly once', async () => {
-    const file = path.join(tmp.dir, 'tiny.yaml')
-    const out = path.join(tmp.dir, 'tiny.ndjson')
+    const file = path.join(t.dir, 'tiny.yaml')
+    const out = path.join(t.dir, 'tiny.ndjson')
     // Limits retention: consumed messages stay, so a 6 KB stream fills after a few dozen records.
     await writeFile(file, `name: tiny
 retention: { maxBytes: 6KB }

@@ -64,6 +64,7 @@ function errorMetrics(): { metrics: (t: Topology) => RuntimeMetrics; errors: Map
     dead() {},
     acked() {},
     written() {},
+    consumerRestarted() {},
     error(err) {
       errors.set(id, [...(errors.get(id) ?? []), (err as Error).message])
     },

@@ -1,38 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { connect } from '@nats-io/transport-node'
 import { jetstream, jetstreamManager } from '@nats-io/jetstream'
-import { headers, type NatsConnection } from '@nats-io/nats-core'
-import { startNatsServer } from '../helpers/nats-server.js'
-import { makeTempDir } from '../helpers/tmp.js'
+import { headers } from '@nats-io/nats-core'
 import { readDlq } from '../helpers/dlq.js'
-import { assertBuilt, spawnCli, waitFor, type Background } from '../helpers/cli.js'
+import { startPipelineEnv, type PipelineEnv } from '../helpers/pipeline-env.js'
+import { waitFor, type Background } from '../helpers/cli.js'
 
-let nats: Awaited<ReturnType<typeof startNatsServer>>
-let tmp: Awaited<ReturnType<typeof makeTempDir>>
-let nc: NatsConnection
-let env: NodeJS.ProcessEnv
-const children: Background[] = []
+let t: PipelineEnv
 
 beforeAll(async () => {
-  assertBuilt()
-  ;[nats, tmp] = await Promise.all([startNatsServer(), makeTempDir('nats-source')])
-  nc = await connect({ servers: nats.url })
-  env = { ...process.env, NATS_URL: nats.url, TRIBUTARY_HOME: path.join(tmp.dir, 'home') }
+  t = await startPipelineEnv('nats-source', { cli: true })
 })
 
 afterAll(async () => {
-  for (const c of children) if (c.child.exitCode === null) c.child.kill('SIGKILL')
-  await nc?.close()
-  await nats?.stop()
-  await tmp?.remove()
+  await t?.close()
 })
 
 function start(file: string): Background {
-  const run = spawnCli(['run', file], env)
-  children.push(run)
-  return run
+  return t.spawn(['run', file])
 }
 
 async function stop(run: Background): Promise<void> {
@@ -52,9 +38,9 @@ const running = (run: Background): void => {
 
 describe('nats source (real nats-server, compiled CLI)', () => {
   it('reads a core subject: every message published while subscribed, with its headers and subject; malformed payloads to the DLQ', async () => {
-    const file = path.join(tmp.dir, 'corein.yaml')
-    const data = path.join(tmp.dir, 'core-data.ndjson')
-    const probes = path.join(tmp.dir, 'core-probes.ndjson')
+    const file = path.join(t.dir, 'corein.yaml')
+    const data = path.join(t.dir, 'core-data.ndjson')
+    const probes = path.join(t.dir, 'core-probes.ndjson')
     await writeFile(file, `name: corein
 source: { use: nats, config: { subject: "in.core.>", headersField: meta, subjectField: subj } }
 sinks:
@@ -65,17 +51,17 @@ sinks:
     // Core NATS keeps nothing for late subscribers: probe until the pipeline is subscribed.
     await waitFor('the source to subscribe', async () => {
       running(run)
-      nc.publish('in.core.probe', JSON.stringify({ kind: 'probe' }))
+      t.nc.publish('in.core.probe', JSON.stringify({ kind: 'probe' }))
       return (await lines(probes)).length > 0
     })
     for (let i = 1; i <= 500; i++) {
       const h = headers()
       h.set('X-Trace', `t${i}`)
-      nc.publish(`in.core.${i % 2 ? 'odd' : 'even'}`, JSON.stringify({ kind: 'data', id: i }), { headers: h })
+      t.nc.publish(`in.core.${i % 2 ? 'odd' : 'even'}`, JSON.stringify({ kind: 'data', id: i }), { headers: h })
     }
-    nc.publish('in.core.bad', 'not json')
-    nc.publish('in.core.bad', '[1,2]')
-    await nc.flush()
+    t.nc.publish('in.core.bad', 'not json')
+    t.nc.publish('in.core.bad', '[1,2]')
+    await t.nc.flush()
     await waitFor('500 data records', async () => (await lines(data)).length >= 500)
     await stop(run)
 
@@ -85,13 +71,13 @@ sinks:
       expect(r.subj).toBe(`in.core.${r.id % 2 ? 'odd' : 'even'}`)
       expect(r.meta['X-Trace']).toBe(`t${r.id}`)
     }
-    const dlq = await readDlq(nc, 'corein')
+    const dlq = await readDlq(t.nc, 'corein')
     expect(dlq.map((d) => d.data).sort()).toEqual(['[1,2]', 'not json'])
   })
 
   it('reads a JetStream stream through a durable consumer: exact counts, acked upstream only once stored, and resumes after a restart', async () => {
-    const jsm = await jetstreamManager(nc)
-    const js = jetstream(nc)
+    const jsm = await jetstreamManager(t.nc)
+    const js = jetstream(t.nc)
     await jsm.streams.add({ name: 'UPSTREAM', subjects: ['up.>'] })
     const publish = async (from: number, to: number): Promise<void> => {
       const acks = []
@@ -104,8 +90,8 @@ sinks:
     await publish(1, 400)
     await js.publish('up.a', 'broken {')
 
-    const file = path.join(tmp.dir, 'jsin.yaml')
-    const out = path.join(tmp.dir, 'js.ndjson')
+    const file = path.join(t.dir, 'jsin.yaml')
+    const out = path.join(t.dir, 'js.ndjson')
     await writeFile(file, `name: jsin
 source: { use: nats, config: { stream: UPSTREAM, filterSubject: up.a, batchSize: 64 } }
 sinks: [ { use: file, config: { path: js.ndjson } } ]
@@ -136,17 +122,17 @@ sinks: [ { use: file, config: { path: js.ndjson } } ]
     const ci = await jsm.consumers.info('UPSTREAM', 'jsin--nats')
     expect(ci.num_redelivered).toBe(0)
     expect(ci.ack_floor.stream_seq).toBe(ci.delivered.stream_seq)
-    const dlq = await readDlq(nc, 'jsin')
+    const dlq = await readDlq(t.nc, 'jsin')
     expect(dlq.map((d) => d.data)).toEqual(['broken {'])
   })
 
   it('acknowledges upstream only what is stored: a full pipeline stream holds the rest upstream, and after kill -9 and a larger stream every message lands exactly once', async () => {
-    const jsm = await jetstreamManager(nc)
-    const js = jetstream(nc)
+    const jsm = await jetstreamManager(t.nc)
+    const js = jetstream(t.nc)
     await jsm.streams.add({ name: 'UPFULL', subjects: ['full.>'] })
     await Promise.all(Array.from({ length: 200 }, (_, i) => js.publish('full.x', JSON.stringify({ id: i + 1, pad: 'f'.repeat(100) }))))
-    const file = path.join(tmp.dir, 'jsfull.yaml')
-    const out = path.join(tmp.dir, 'jsfull.ndjson')
+    const file = path.join(t.dir, 'jsfull.yaml')
+    const out = path.join(t.dir, 'jsfull.ndjson')
     const pipeline = (maxBytes: string): string => `name: jsfull
 retention: { maxBytes: ${maxBytes} }
 source: { use: nats, config: { stream: UPFULL, batchSize: 10, ackWait: 2s } }

@@ -116,6 +116,8 @@ sinks:
       ['tributary_stage_records_out_total', 'filter', passing],
       ['tributary_stage_dlq_records_total', 'filter', 3],
       ['tributary_stage_errors_total', 'filter', 0],
+      // The group's fetch loop never wedged (core/runtime/wedge-detector.ts): the series is there, at 0.
+      ['tributary_consumer_restarts_total', 'filter', 0],
       ['tributary_stage_records_in_total', 'map', passing],
       ['tributary_stage_records_out_total', 'map', passing],
       ['tributary_stage_records_in_total', 'stdout', passing],

@@ -1,45 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { connect } from '@nats-io/transport-node'
-import type { NatsConnection } from '@nats-io/nats-core'
-import { startNatsServer } from '../helpers/nats-server.js'
-import { makeTempDir } from '../helpers/tmp.js'
 import { readDlq } from '../helpers/dlq.js'
+import { startPipelineEnv, type PipelineEnv } from '../helpers/pipeline-env.js'
 import { runPipelineFile } from '../../core/app/run-pipeline.js'
-import { Session } from '../../core/app/session.js'
 
 // One chDB home for the whole file: chDB allows one data directory per process (FACTS).
-let nats: Awaited<ReturnType<typeof startNatsServer>>
-let tmp: Awaited<ReturnType<typeof makeTempDir>>
-let nc: NatsConnection
-let env: NodeJS.ProcessEnv
-let home: string
+let t: PipelineEnv
 
 beforeAll(async () => {
-  nats = await startNatsServer()
-  tmp = await makeTempDir('e2e')
-  home = path.join(tmp.dir, 'home')
-  env = { ...process.env, NATS_URL: nats.url }
-  nc = await connect({ servers: nats.url })
+  t = await startPipelineEnv('e2e')
 })
 
 afterAll(async () => {
-  await nc?.close()
-  await nats?.stop()
-  await tmp?.remove()
+  await t?.close()
 })
-
-async function query<T>(sql: string): Promise<T[]> {
-  const s = new Session({ home, env: {} })
-  const ch = await s.clickhouse()
-  try {
-    return (await ch.query(sql)) as T[]
-  } finally {
-    await ch.close()
-    await s.close()
-  }
-}
 
 describe('file → filter → map → ClickHouse (real nats-server, real chDB)', () => {
   it('delivers exactly the records that pass, sends malformed lines to the DLQ with their reason, and resumes without duplicates', async () => {
@@ -56,8 +31,8 @@ describe('file → filter → map → ClickHouse (real nats-server, real chDB)',
     }
     lines.splice(1000, 0, '{"id": broken')
     lines.splice(3000, 0, '[1,2,3]')
-    await writeFile(path.join(tmp.dir, 'in.ndjson'), lines.join('\n') + '\n')
-    const file = path.join(tmp.dir, 'p.yaml')
+    await writeFile(path.join(t.dir, 'in.ndjson'), lines.join('\n') + '\n')
+    const file = path.join(t.dir, 'p.yaml')
     await writeFile(file, `name: e2e
 source: { use: file, config: { path: in.ndjson, batchSize: 700 } }
 transforms:
@@ -71,17 +46,17 @@ sinks:
       orderBy: [id]
       batch: { rows: 1500, maxWait: 200ms }
 `)
-    const summary = await runPipelineFile(file, { home, env })
+    const summary = await runPipelineFile(file, { home: t.home, env: t.env })
     expect(summary.completed).toBe(true)
     expect(summary.source.published).toBe(5000)
     expect(summary.source.dead).toBe(2)
 
-    const [row] = await query<{ n: number; s: number; labels: number }>('SELECT count() AS n, sum(doubled) AS s, uniqExact(label) AS labels FROM e2e_events')
+    const [row] = await t.query<{ n: number; s: number; labels: number }>('SELECT count() AS n, sum(doubled) AS s, uniqExact(label) AS labels FROM e2e_events')
     expect(row!.n).toBe(expected)
     expect(row!.s).toBeCloseTo(expectedSum, 6)
     expect(row!.labels).toBe(5)
 
-    const dlq = await readDlq(nc, 'e2e')
+    const dlq = await readDlq(t.nc, 'e2e')
     expect(dlq).toHaveLength(2)
     expect(dlq.map((d) => d.data).sort()).toEqual(['[1,2,3]', '{"id": broken'])
     for (const d of dlq) {
@@ -91,29 +66,29 @@ sinks:
     }
 
     // A second run resumes from the KV position: nothing is read or inserted twice.
-    const again = await runPipelineFile(file, { home, env })
+    const again = await runPipelineFile(file, { home: t.home, env: t.env })
     expect(again.completed).toBe(true)
     expect(again.source.published).toBe(0)
-    const [row2] = await query<{ n: number }>('SELECT count() AS n FROM e2e_events')
+    const [row2] = await t.query<{ n: number }>('SELECT count() AS n FROM e2e_events')
     expect(row2!.n).toBe(expected)
 
     // Appended lines are picked up from the saved position.
-    await writeFile(path.join(tmp.dir, 'in.ndjson'), lines.join('\n') + '\n' + JSON.stringify({ id: 9001, value: 500, name: 'late' }) + '\n')
-    const third = await runPipelineFile(file, { home, env })
+    await writeFile(path.join(t.dir, 'in.ndjson'), lines.join('\n') + '\n' + JSON.stringify({ id: 9001, value: 500, name: 'late' }) + '\n')
+    const third = await runPipelineFile(file, { home: t.home, env: t.env })
     expect(third.source.published).toBe(1)
-    const [row3] = await query<{ n: number }>('SELECT count() AS n FROM e2e_events')
+    const [row3] = await t.query<{ n: number }>('SELECT count() AS n FROM e2e_events')
     expect(row3!.n).toBe(expected + 1)
   })
 
   it('refuses a table that does not match the sink columns before inserting anything', async () => {
-    const file = path.join(tmp.dir, 'mismatch.yaml')
-    await writeFile(path.join(tmp.dir, 'one.ndjson'), '{"id":1,"value":1}\n')
+    const file = path.join(t.dir, 'mismatch.yaml')
+    await writeFile(path.join(t.dir, 'one.ndjson'), '{"id":1,"value":1}\n')
     await writeFile(file, `name: mismatch
 source: { use: file, config: { path: one.ndjson } }
 sinks:
   - use: clickhouse
     config: { table: e2e_events, columns: { id: String, value: Float64 } }
 `)
-    await expect(runPipelineFile(file, { home, env })).rejects.toMatchObject({ code: 'E_SCHEMA_MISMATCH' })
+    await expect(runPipelineFile(file, { home: t.home, env: t.env })).rejects.toMatchObject({ code: 'E_SCHEMA_MISMATCH' })
   })
 })

@@ -3,41 +3,27 @@ import { readFile, writeFile } from 'node:fs/promises'
 import dgram from 'node:dgram'
 import net from 'node:net'
 import path from 'node:path'
-import { connect } from '@nats-io/transport-node'
-import type { NatsConnection } from '@nats-io/nats-core'
 import { jetstream } from '@nats-io/jetstream'
 import { Kvm } from '@nats-io/kv'
-import { startNatsServer } from '../helpers/nats-server.js'
-import { makeTempDir } from '../helpers/tmp.js'
 import { readDlq } from '../helpers/dlq.js'
+import { startPipelineEnv, type PipelineEnv } from '../helpers/pipeline-env.js'
 import { countSubject, offsetOf, readSubject } from '../helpers/stream.js'
-import { assertBuilt, spawnCli, waitFor, type Background } from '../helpers/cli.js'
+import { waitFor, type Background } from '../helpers/cli.js'
 
 // The compiled CLI (`tributary run`) with `port: 0`: the test learns the port from the log.
 // Records are counted where the source puts them: the pipeline's stream on trib.<name>.socket.
-let nats: Awaited<ReturnType<typeof startNatsServer>>
-let tmp: Awaited<ReturnType<typeof makeTempDir>>
-let nc: NatsConnection
-let env: NodeJS.ProcessEnv
-const children: Background[] = []
+let t: PipelineEnv
 
 beforeAll(async () => {
-  assertBuilt()
-  ;[nats, tmp] = await Promise.all([startNatsServer(), makeTempDir('socket-source')])
-  nc = await connect({ servers: nats.url })
-  env = { ...process.env, NATS_URL: nats.url, TRIBUTARY_HOME: path.join(tmp.dir, 'home') }
+  t = await startPipelineEnv('socket-source', { cli: true })
 })
 
 afterAll(async () => {
-  for (const c of children) if (c.child.exitCode === null) c.child.kill('SIGKILL')
-  await nc?.close()
-  await nats?.stop()
-  await tmp?.remove()
+  await t?.close()
 })
 
 async function start(file: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<{ run: Background; port: number }> {
-  const run = spawnCli(['run', file], { ...env, ...extraEnv })
-  children.push(run)
+  const run = t.spawn(['run', file], extraEnv)
   const port = await waitFor('the socket source to listen', () => {
     if (run.child.exitCode !== null) throw new Error(`tributary run exited ${run.child.exitCode}: ${run.stderr()}`)
     for (const line of run.stderr().split('\n')) {
@@ -80,14 +66,14 @@ async function kernelUdpDrops(port: number): Promise<number> {
 }
 
 async function kvStats(pipeline: string): Promise<{ received: number; dropped: number } | undefined> {
-  const kv = await new Kvm(jetstream(nc)).open(`trib-state-${pipeline}`)
+  const kv = await new Kvm(jetstream(t.nc)).open(`trib-state-${pipeline}`)
   const e = await kv.get('socket.stats')
   return e && e.length > 0 ? e.json<{ received: number; dropped: number }>() : undefined
 }
 
 describe('socket source (real nats-server, compiled CLI)', () => {
   it('TCP: 2,000 ndjson lines over 4 connections under back-pressure, malformed ones to the DLQ, offsets never reused across a restart', async () => {
-    const file = path.join(tmp.dir, 'tcp.yaml')
+    const file = path.join(t.dir, 'tcp.yaml')
     // maxBuffered 100 against 500 lines per connection written at once: connections must pause.
     await writeFile(file, `name: socktcp
 source: { use: socket, config: { protocol: tcp, port: 0, maxBuffered: 100, batchSize: 50 } }
@@ -106,7 +92,7 @@ sinks: [ { use: stdout } ]
     }
     // 4 × 499 records and 4 malformed lines (one per connection) = 2,000 lines.
     await Promise.all([0, 1, 2, 3].map((c) => sendTcp(first.port, `${conn(c, 0, 250)}{"broken": ${c}\n${conn(c, 250, 249)}`)))
-    await waitFor('1996 records in the stream', async () => (await countSubject(nc, 'socktcp', 'socket')) === 1996)
+    await waitFor('1996 records in the stream', async () => (await countSubject(t.nc, 'socktcp', 'socket')) === 1996)
     await stop(first.run)
     // The pipeline was full at times: connections were paused, then resumed, and nothing was lost.
     expect(first.run.stderr()).toMatch(/pipeline full: connections paused/)
@@ -114,10 +100,10 @@ sinks: [ { use: stdout } ]
 
     const second = await start(file)
     await sendTcp(second.port, conn(9, 0, 500))
-    await waitFor('2496 records in the stream', async () => (await countSubject(nc, 'socktcp', 'socket')) === 2496)
+    await waitFor('2496 records in the stream', async () => (await countSubject(t.nc, 'socktcp', 'socket')) === 2496)
     await stop(second.run)
 
-    const entries = await readSubject(nc, 'socktcp', 'socket')
+    const entries = await readSubject(t.nc, 'socktcp', 'socket')
     expect(entries).toHaveLength(2496)
     const ids = entries.map((e) => (JSON.parse(e.data) as { id: string }).id)
     expect(new Set(ids).size).toBe(2496)
@@ -134,13 +120,13 @@ sinks: [ { use: stdout } ]
       expect(is).toEqual([...is].sort((a, b) => a - b))
     }
 
-    const dlq = await readDlq(nc, 'socktcp')
+    const dlq = await readDlq(t.nc, 'socktcp')
     expect(dlq.map((d) => d.data).sort()).toEqual([0, 1, 2, 3].map((c) => `{"broken": ${c}`))
     for (const d of dlq) expect(d.headers['Trib-Reason']).toMatch(/^not valid JSON from 127\.0\.0\.1:\d+/)
   })
 
   it('UDP: 2,000 syslog lines; every datagram is either in the stream or counted as dropped', async () => {
-    const file = path.join(tmp.dir, 'udp.yaml')
+    const file = path.join(t.dir, 'udp.yaml')
     // A small buffer so that bursts overflow it: drops are counted, not lost silently.
     await writeFile(file, `name: sockudp
 source: { use: socket, config: { protocol: udp, port: 0, format: lines, maxBuffered: 20, batchSize: 20, statsInterval: 100ms } }
@@ -158,11 +144,11 @@ sinks: [ { use: stdout } ]
       const kernel = await kernelUdpDrops(port)
       await waitFor('every datagram accounted for', async () => {
         const s = await kvStats('sockudp')
-        return s !== undefined && s.received + s.dropped + kernel === 2000 && (await countSubject(nc, 'sockudp', 'socket')) === s.received
+        return s !== undefined && s.received + s.dropped + kernel === 2000 && (await countSubject(t.nc, 'sockudp', 'socket')) === s.received
       })
       await stop(run)
       const stats = (await kvStats('sockudp'))!
-      const entries = await readSubject(nc, 'sockudp', 'socket')
+      const entries = await readSubject(t.nc, 'sockudp', 'socket')
       expect(entries).toHaveLength(stats.received)
       expect(stats.received + stats.dropped + kernel).toBe(2000)
       const records = entries.map((e) => JSON.parse(e.data) as { line: string; remote: string })

@@ -2,52 +2,28 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { connect } from '@nats-io/transport-node'
 import { Kvm } from '@nats-io/kv'
-import type { NatsConnection } from '@nats-io/nats-core'
-import { startNatsServer } from '../helpers/nats-server.js'
-import { makeTempDir } from '../helpers/tmp.js'
 import { readDlq } from '../helpers/dlq.js'
-import { repoRoot } from '../helpers/cli.js'
+import { startPipelineEnv, type PipelineEnv } from '../helpers/pipeline-env.js'
+import { repoRoot, runCli } from '../helpers/cli.js'
 import { runPipelineFile } from '../../core/app/run-pipeline.js'
-import { Session } from '../../core/app/session.js'
 
 // Stateful stages on real nats-server and chDB; every expected value is computed here, from the
 // input, without the plugins' code. One chDB home for the file (one data directory per process).
-let nats: Awaited<ReturnType<typeof startNatsServer>>
-let tmp: Awaited<ReturnType<typeof makeTempDir>>
-let nc: NatsConnection
-let env: NodeJS.ProcessEnv
-let home: string
+let t: PipelineEnv
 
 beforeAll(async () => {
-  ;[nats, tmp] = await Promise.all([startNatsServer(), makeTempDir('stateful')])
-  home = path.join(tmp.dir, 'home')
-  env = { ...process.env, NATS_URL: nats.url }
-  nc = await connect({ servers: nats.url })
+  t = await startPipelineEnv('stateful', { cli: true })
 })
 
 afterAll(async () => {
-  await nc?.close()
-  await nats?.stop()
-  await tmp?.remove()
+  await t?.close()
 })
 
-async function query<T>(sql: string): Promise<T[]> {
-  const s = new Session({ home, env: {} })
-  const ch = await s.clickhouse()
-  try {
-    return (await ch.query(sql)) as T[]
-  } finally {
-    await ch.close()
-    await s.close()
-  }
-}
-
 async function run(name: string, yaml: string): Promise<Awaited<ReturnType<typeof runPipelineFile>>> {
-  const file = path.join(tmp.dir, `${name}.yaml`)
+  const file = path.join(t.dir, `${name}.yaml`)
   await writeFile(file, yaml)
-  const summary = await runPipelineFile(file, { home, env })
+  const summary = await runPipelineFile(file, { home: t.home, env: t.env })
   expect(summary.completed).toBe(true)
   return summary
 }
@@ -88,7 +64,7 @@ describe('window on real JetStream and ClickHouse', () => {
   const { records, late } = events()
   const onTime = records.filter((r) => r.k !== 'late')
   beforeAll(async () => {
-    await writeFile(path.join(tmp.dir, 'events.ndjson'), records.map((r) => JSON.stringify(r)).join('\n') + '\n')
+    await writeFile(path.join(t.dir, 'events.ndjson'), records.map((r) => JSON.stringify(r)).join('\n') + '\n')
   })
 
   it('tumbling 10 s on event time: one row per window and key, equal to a count by floor(ts / 10 s); late clicks in the DLQ', async () => {
@@ -103,8 +79,8 @@ describe('window on real JetStream and ClickHouse', () => {
       row.total += r.v
       want.set(key, row)
     }
-    expect(sortRows(await query<Row>('SELECT k, start, end, n, total FROM win_tumbling'))).toEqual(sortRows([...want.values()]))
-    const dlq = await readDlq(nc, 'win_tumbling')
+    expect(sortRows(await t.query<Row>('SELECT k, start, end, n, total FROM win_tumbling'))).toEqual(sortRows([...want.values()]))
+    const dlq = await readDlq(t.nc, 'win_tumbling')
     expect(dlq).toHaveLength(late)
     for (const d of dlq) {
       expect(d.headers['Trib-Stage']).toBe('window')
@@ -126,8 +102,8 @@ describe('window on real JetStream and ClickHouse', () => {
         want.set(key, row)
       }
     }
-    expect(sortRows(await query<Row>('SELECT k, start, end, n, total FROM win_hopping'))).toEqual(sortRows([...want.values()]))
-    expect(await readDlq(nc, 'win_hopping')).toHaveLength(late)
+    expect(sortRows(await t.query<Row>('SELECT k, start, end, n, total FROM win_hopping'))).toEqual(sortRows([...want.values()]))
+    expect(await readDlq(t.nc, 'win_hopping')).toHaveLength(late)
   })
 
   it('session, gap 15 s: per key, records less than 15 s apart form a session [first, last + 15 s)', async () => {
@@ -151,69 +127,90 @@ describe('window on real JetStream and ClickHouse', () => {
       if (cur) want.push({ ...cur, end: lastTs + 15 * SEC })
     }
     expect(want.length).toBeGreaterThan(100)
-    expect(sortRows(await query<Row>('SELECT k, start, end, n, total FROM win_session'))).toEqual(sortRows(want))
-    expect(await readDlq(nc, 'win_session')).toHaveLength(late)
+    expect(sortRows(await t.query<Row>('SELECT k, start, end, n, total FROM win_session'))).toEqual(sortRows(want))
+    expect(await readDlq(t.nc, 'win_session')).toHaveLength(late)
   })
 
   it('a rerun after the input grew: new windows only, sums per window still exact', async () => {
     const more = Array.from({ length: 200 }, (_, i) => ({ k: `k${i % 10}`, ts: records[records.length - 1]!.ts + 60 * SEC + i * 500, v: 1 }))
-    await writeFile(path.join(tmp.dir, 'events.ndjson'), [...records, ...more].map((r) => JSON.stringify(r)).join('\n') + '\n')
+    await writeFile(path.join(t.dir, 'events.ndjson'), [...records, ...more].map((r) => JSON.stringify(r)).join('\n') + '\n')
     const s = await run('win_tumbling', windowPipeline('win_tumbling', 'kind: tumbling, every: 10s'))
     expect(s.source.published).toBe(200)
-    const [row] = await query<{ n: number; total: number }>('SELECT sum(n) AS n, sum(total) AS total FROM win_tumbling')
+    const [row] = await t.query<{ n: number; total: number }>('SELECT sum(n) AS n, sum(total) AS total FROM win_tumbling')
     expect(Number(row!.n)).toBe(onTime.length + 200)
     expect(Number(row!.total)).toBe(onTime.reduce((a, r) => a + r.v, 0) + 200)
-    await writeFile(path.join(tmp.dir, 'events.ndjson'), records.map((r) => JSON.stringify(r)).join('\n') + '\n')
+    await writeFile(path.join(t.dir, 'events.ndjson'), records.map((r) => JSON.stringify(r)).join('\n') + '\n')
   })
 })
 
 describe('dedupe, aggregate and join', () => {
   it('dedupe by id within 1 h: exactly one record per id reaches ClickHouse', async () => {
     const lines = Array.from({ length: 2000 }, (_, i) => JSON.stringify({ id: (i * 13) % 1500, i }))
-    await writeFile(path.join(tmp.dir, 'dups.ndjson'), lines.join('\n') + '\n')
+    await writeFile(path.join(t.dir, 'dups.ndjson'), lines.join('\n') + '\n')
     await run('dedup', `name: dedup
 source: { use: file, config: { path: dups.ndjson, batchSize: 300 } }
 transforms: [ { use: dedupe, config: { key: [id], within: 1h } } ]
 sinks: [ { use: clickhouse, config: { table: dedup, columns: { id: UInt32, i: UInt32 }, orderBy: [id] } } ]
 `)
-    const [row] = await query<{ n: number; ids: number; firsts: number }>('SELECT count() AS n, uniqExact(id) AS ids, sum(i) AS firsts FROM dedup')
+    const [row] = await t.query<{ n: number; ids: number; firsts: number }>('SELECT count() AS n, uniqExact(id) AS ids, sum(i) AS firsts FROM dedup')
     // The first occurrence of each id wins: for id = 13i mod 1500 the first i is the smallest.
     const first = new Map<number, number>()
     for (let i = 0; i < 2000; i++) if (!first.has((i * 13) % 1500)) first.set((i * 13) % 1500, i)
     expect({ n: Number(row!.n), ids: Number(row!.ids), firsts: Number(row!.firsts) }).toEqual({ n: 1500, ids: 1500, firsts: [...first.values()].reduce((a, b) => a + b, 0) })
   })
 
+  it('validate --plan says where a stateful stage resumes: the sequence of its saved state head', async () => {
+    const lines = Array.from({ length: 2000 }, (_, i) => JSON.stringify({ id: (i * 7) % 900, i }))
+    await writeFile(path.join(t.dir, 'planned.ndjson'), lines.join('\n') + '\n')
+    // A file sink: the CLI child reads JetStream only, while this process holds the home's chDB.
+    await run('planned', `name: planned
+source: { use: file, config: { path: planned.ndjson, batchSize: 250 } }
+transforms: [ { use: dedupe, config: { key: [id], within: 1h } } ]
+sinks: [ { use: file, config: { path: planned-out.ndjson } } ]
+`)
+    const head = (await (await new Kvm(t.nc).open('trib-state-planned')).get('dedupe._state'))!.json<{ seq: number; finished?: boolean }>()
+    // The saved state covers every input: the source published 2000 records, sequences 1…2000.
+    expect(head.seq).toBe(2000)
+    const text = await runCli(['validate', path.join(t.dir, 'planned.yaml'), '--plan'], t.env)
+    expect(text.code, text.stderr).toBe(0)
+    expect(text.stdout).toMatch(/resume\s+consumer\s+planned--dedupe\s+resumes after sequence 2000, where the saved state of dedupe ends/)
+    expect(text.stdout).not.toMatch(/after sequence 0\b/)
+    const json = await runCli(['validate', path.join(t.dir, 'planned.yaml'), '--plan', '--json'], t.env)
+    const plan = (JSON.parse(json.stdout) as { plan: { action: string; what: string; name: string; detail: string }[] }[])[0]!.plan
+    expect(plan.find((i) => i.what === 'consumer')).toEqual({ action: 'resume', what: 'consumer', name: 'planned--dedupe', detail: `resumes after sequence 2000, where the saved state of dedupe ends${head.finished ? ' (it had finished its input)' : ''}` })
+  })
+
   it('a state larger than one KV value is saved in chunks, head last, and restored from them', async () => {
     const id = (i: number): string => `user-${String(i).padStart(8, '0')}@example.com`
-    await writeFile(path.join(tmp.dir, 'many.ndjson'), Array.from({ length: 60_000 }, (_, i) => JSON.stringify({ id: id(i) })).join('\n') + '\n')
+    await writeFile(path.join(t.dir, 'many.ndjson'), Array.from({ length: 60_000 }, (_, i) => JSON.stringify({ id: id(i) })).join('\n') + '\n')
     const yaml = `name: many
 source: { use: file, config: { path: many.ndjson, batchSize: 5000 } }
 transforms: [ { use: dedupe, config: { key: [id], last: 100000 } } ]
 sinks: [ { use: clickhouse, config: { table: many, columns: { id: String }, orderBy: [id] } } ]
 `
     await run('many', yaml)
-    const kv = await new Kvm(nc).open('trib-state-many')
+    const kv = await new Kvm(t.nc).open('trib-state-many')
     const head = (await kv.get('dedupe._state'))!.json<{ seq: number; gen?: number; chunks?: number }>()
     expect(head.chunks).toBeGreaterThan(1) // 60,000 keys: over 2 MB of JSON
     expect((await kv.get(`dedupe._state.${head.gen}.${head.chunks! - 1}`))?.operation).toBe('PUT')
     // More input, all of it repeats of keys in the saved state: a restored dedupe drops every one.
     const text = Array.from({ length: 1000 }, (_, i) => JSON.stringify({ id: id(i * 37) })).join('\n') + '\n'
-    await writeFile(path.join(tmp.dir, 'many.ndjson'), text, { flag: 'a' })
+    await writeFile(path.join(t.dir, 'many.ndjson'), text, { flag: 'a' })
     const again = await run('many', yaml)
     expect(again.source.published).toBe(1000)
-    const [row] = await query<{ n: number; ids: number }>('SELECT count() AS n, uniqExact(id) AS ids FROM many')
+    const [row] = await t.query<{ n: number; ids: number }>('SELECT count() AS n, uniqExact(id) AS ids FROM many')
     expect({ n: Number(row!.n), ids: Number(row!.ids) }).toEqual({ n: 60_000, ids: 60_000 })
   })
 
   it('aggregate: one update per input; the latest version per key is the running total', async () => {
     const lines = Array.from({ length: 1000 }, (_, i) => JSON.stringify({ k: `g${i % 4}`, v: i }))
-    await writeFile(path.join(tmp.dir, 'agg.ndjson'), lines.join('\n') + '\n')
+    await writeFile(path.join(t.dir, 'agg.ndjson'), lines.join('\n') + '\n')
     await run('agg', `name: agg
 source: { use: file, config: { path: agg.ndjson, batchSize: 150 } }
 transforms: [ { use: aggregate, config: { groupBy: [k], aggregate: { n: count(), total: sum(v), top: max(v) } } } ]
 sinks: [ { use: clickhouse, config: { table: agg, columns: { k: String, n: UInt64, total: Float64, top: Float64, version: UInt64 }, orderBy: [k, version] } } ]
 `)
-    const rows = await query<{ k: string; updates: number; n: number; total: number; top: number }>('SELECT k, count() AS updates, argMax(n, version) AS n, argMax(total, version) AS total, argMax(top, version) AS top FROM agg GROUP BY k ORDER BY k')
+    const rows = await t.query<{ k: string; updates: number; n: number; total: number; top: number }>('SELECT k, count() AS updates, argMax(n, version) AS n, argMax(total, version) AS total, argMax(top, version) AS top FROM agg GROUP BY k ORDER BY k')
     expect(rows.map((r) => ({ k: r.k, updates: Number(r.updates), n: Number(r.n), total: Number(r.total), top: Number(r.top) }))).toEqual(
       [0, 1, 2, 3].map((g) => {
         const vs = Array.from({ length: 250 }, (_, j) => j * 4 + g)
@@ -234,7 +231,7 @@ sinks: [ { use: clickhouse, config: { table: agg, columns: { k: String, n: UInt6
     }
     // Payments and orders interleave by time, as they would arrive.
     lines.sort((a, b) => (JSON.parse(a) as { ts: number }).ts - (JSON.parse(b) as { ts: number }).ts)
-    await writeFile(path.join(tmp.dir, 'orders.ndjson'), lines.join('\n') + '\n')
+    await writeFile(path.join(t.dir, 'orders.ndjson'), lines.join('\n') + '\n')
     await run('orders_paid', `name: orders_paid
 source: { use: file, config: { path: orders.ndjson, batchSize: 100 } }
 transforms:
@@ -242,7 +239,7 @@ transforms:
     config: { mode: stream, on: order, left: 'kind == "order"', right: 'kind == "payment"', within: 1m, time: event, timeField: ts, type: left }
 sinks: [ { use: clickhouse, config: { table: orders_paid, columns: { order: String, amount: UInt32, paid: Nullable(UInt32) }, orderBy: [order] } } ]
 `)
-    const rows = await query<{ order: string; amount: number; paid: number | null }>('SELECT order, amount, paid FROM orders_paid')
+    const rows = await t.query<{ order: string; amount: number; paid: number | null }>('SELECT order, amount, paid FROM orders_paid')
     expect(rows).toHaveLength(300)
     expect(new Set(rows.map((r) => `${r.order}:${r.amount}:${r.paid}`))).toEqual(want)
   })
@@ -274,8 +271,8 @@ describe('examples/clickstream', () => {
 
   it('users → lookup table; sessions per user joined with it, equal to sessionizing clicks.ndjson here', async () => {
     expect(clicks.length - onTime.length).toBe(2)
-    await runPipelineFile(path.join(dir, 'users.yaml'), { home, env })
-    const s = await runPipelineFile(path.join(dir, 'sessions.yaml'), { home, env })
+    await runPipelineFile(path.join(dir, 'users.yaml'), { home: t.home, env: t.env })
+    const s = await runPipelineFile(path.join(dir, 'sessions.yaml'), { home: t.home, env: t.env })
     expect(s.completed).toBe(true)
     const want: string[] = []
     const byUser = new Map<string, typeof onTime>()
@@ -297,13 +294,13 @@ describe('examples/clickstream', () => {
       }
       close()
     }
-    const rows = await query<Record<string, string | number | null>>("SELECT user_id, country, plan, toString(window_start) AS s, toString(window_end) AS e, views, pages, entry, exit FROM clickstream_sessions")
+    const rows = await t.query<Record<string, string | number | null>>("SELECT user_id, country, plan, toString(window_start) AS s, toString(window_end) AS e, views, pages, entry, exit FROM clickstream_sessions")
     expect(rows.map((r) => [r.user_id, r.country, r.plan, r.s, r.e, Number(r.views), Number(r.pages), r.entry, r.exit].join('|')).sort()).toEqual(want.sort())
-    expect(await readDlq(nc, 'clickstream_sessions')).toHaveLength(2)
+    expect(await readDlq(t.nc, 'clickstream_sessions')).toHaveLength(2)
   })
 
   it('page views per minute and country, equal to a count by minute here', async () => {
-    await runPipelineFile(path.join(dir, 'pageviews.yaml'), { home, env })
+    await runPipelineFile(path.join(dir, 'pageviews.yaml'), { home: t.home, env: t.env })
     const want = new Map<string, { views: number; users: Set<string> }>()
     for (const c of onTime) {
       const key = [dt(Math.floor(c.t / 60_000) * 60_000), c.page, users.get(c.user_id)?.country ?? null].join('|')
@@ -312,8 +309,8 @@ describe('examples/clickstream', () => {
       w.users.add(c.user_id)
       want.set(key, w)
     }
-    const rows = await query<Record<string, string | number | null>>('SELECT toString(window_start) AS s, page, country, views, users FROM clickstream_pageviews')
+    const rows = await t.query<Record<string, string | number | null>>('SELECT toString(window_start) AS s, page, country, views, users FROM clickstream_pageviews')
     expect(rows.map((r) => `${[r.s, r.page, r.country].join('|')}=${r.views}/${r.users}`).sort()).toEqual([...want].map(([k, w]) => `${k}=${w.views}/${w.users.size}`).sort())
-    expect(await readDlq(nc, 'clickstream_pageviews')).toHaveLength(2)
+    expect(await readDlq(t.nc, 'clickstream_pageviews')).toHaveLength(2)
   })
 })

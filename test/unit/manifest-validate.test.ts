@@ -46,7 +46,7 @@ describe('validateManifest', () => {
     const got = issues(bad, '/plugins/geoip/plugin.json')
     expect(got.every((i) => i.file === '/plugins/geoip/plugin.json')).toBe(true)
     expect(got.map((i) => `${i.path}: ${i.message}${i.suggestion ? ` [${i.suggestion}]` : ''}`)).toEqual([
-      'color: unknown property "color"; allowed: $schema, name, version, kind, entry, description, engine, config, input, output, stateful, instances, permissions',
+      'color: unknown property "color"; allowed: $schema, name, version, kind, entry, description, engine, config, input, output, stateful, partitionBy, instances, permissions',
       'name: must be lowercase letters, digits and -, starting with a letter (an npm scope such as @acme/ may come first) (got "GeoIP")',
       'version: must be a semantic version such as 1.2.3 (got "one")',
       'kind: must be one of "source", "transform", "sink" (got "transfrom") [transform]',

@@ -59,6 +59,26 @@ describe('computePlan', () => {
     ])
   })
 
+  it('a stateful stage resumes where its saved state ends, not from its durable (positioned at start)', () => {
+    const current: CurrentState = {
+      streamExists: true,
+      streamMessages: 900,
+      // The durable of a stateful stage is recreated at each start: its ack floor says nothing.
+      consumers: [{ name: 'orders--window', numPending: 0, ackFloorSeq: 0 }],
+      positions: {},
+      tables: {},
+      stateful: { 'orders--window': { stage: 'window', seq: 612 }, 'orders--dedupe--p0': { stage: 'dedupe', seq: 450, finished: true }, 'orders--dedupe--p1': { stage: 'dedupe' } },
+    }
+    const plan = computePlan(spec, current, { consumers: ['orders--window', 'orders--dedupe--p0', 'orders--dedupe--p1'], tables: [] })
+    expect(plan.filter((i) => i.what === 'consumer')).toEqual([
+      { action: 'resume', what: 'consumer', name: 'orders--window', detail: 'resumes after sequence 612, where the saved state of window ends' },
+      { action: 'resume', what: 'consumer', name: 'orders--dedupe--p0', detail: 'resumes after sequence 450, where the saved state of dedupe ends (it had finished its input)' },
+      { action: 'reprocess', what: 'consumer', name: 'orders--dedupe--p1', detail: "dedupe has no saved state: reads the stream's history from the start (up to 900 messages), its outputs are written again" },
+    ])
+    const fresh = computePlan(spec, { ...empty, stateful: { 'orders--window': { stage: 'window' } } }, { consumers: ['orders--window'], tables: [] })
+    expect(fresh.filter((i) => i.what === 'consumer')).toEqual([{ action: 'create', what: 'consumer', name: 'orders--window', detail: 'new consumer' }])
+  })
+
   it('a renamed source reads its input again; its old position is dropped', () => {
     const current: CurrentState = { streamExists: true, streamMessages: 0, consumers: [], positions: { 'old-file': 42, filter: { k: 1 } }, tables: {} }
     expect(computePlan(spec, current, { consumers: [], tables: [] }).filter((i) => i.what === 'position')).toEqual([

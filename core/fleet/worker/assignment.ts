@@ -6,16 +6,18 @@ import type { PipelineSpec } from '../../pipeline/types.js'
 import type { StageGroup } from '../../runtime/topology.js'
 import { createLogger, type Logger } from '../../log/logger.js'
 import { connectNats } from '../../nats/connect.js'
-import { compileTopology } from '../../runtime/topology.js'
+import { compileTopology, groupInputs } from '../../runtime/topology.js'
 import { createRuntime, type RuntimeParts } from '../../runtime/runtime.js'
 import { RunObserver } from '../../app/observe-run.js'
 import { backoffDelay, sleep } from '../../runtime/backoff.js'
 import { errorMessage } from '../../errors.js'
 import { checkFleetSpec, sourceRunsOnEveryWorker } from '../fleet-checks.js'
 import { loadRevision } from '../deploy.js'
-import { leaseKey, type LeasedPart } from '../names.js'
+import { leaseKey, partitionLeaseKey, type LeasedPart } from '../names.js'
 import type { DeployedRevision, WorkerPipeline } from '../types.js'
-import { superviseUnit, type UnitState } from './supervise.js'
+import { superviseUnit, type UnitLease, type UnitOptions, type UnitState } from './supervise.js'
+import { PartitionShare } from './partition-share.js'
+import { whenSourceReadsAgain } from './resume.js'
 
 export interface AssignmentDeps {
   fleet: string
@@ -30,13 +32,17 @@ export interface AssignmentDeps {
   openClickHouse(opts: ClickHouseConnectionOptions): Promise<ClickHouse>
   /** Something the heartbeat reports changed (state, parts). */
   onChange(): void
+  /** Live workers that run `pipeline` now, this one included (the workers' heartbeats). */
+  liveWorkers(pipeline: string): Promise<number>
 }
 
 /**
- * One revision of one deployed pipeline on this worker. It runs three kinds of parts, each a
+ * One revision of one deployed pipeline on this worker. It runs four kinds of parts, each a
  * runtime of its own: consuming groups on shared durables (on every worker: they share the work),
- * the source (under the pipeline's source lease, unless the plugin runs `per-worker`) and
- * single-owner stateful groups (under the pipeline's stateful lease). A pipeline whose file has a
+ * the source (under the pipeline's source lease, unless the plugin runs `per-worker`),
+ * single-owner stateful groups (under the pipeline's stateful lease) and, for a stateful stage
+ * split into key partitions, each partition under a lease of its own, a fair share of them per
+ * worker (partition-share.ts). A pipeline whose file has a
  * `nats` block runs on a connection of its own with those credentials, resolved on this worker —
  * least privilege per pipeline; the worker's connection only serves the fleet's buckets.
  */
@@ -83,9 +89,12 @@ export class Assignment {
   private runs(): string[] {
     const out: string[] = []
     const order = ['source+groups', 'groups', 'source', 'stateful']
-    for (const [label, s] of [...this.parts].sort(([a], [b]) => order.indexOf(a) - order.indexOf(b))) {
+    const rank = (label: string): number => (order.includes(label) ? order.indexOf(label) : order.length)
+    for (const [label, s] of [...this.parts].sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b, 'en', { numeric: true }))) {
+      // A key partition (`<stage>.p<i>`) is listed where it runs; every worker stands by for all of them.
+      const partition = !order.includes(label)
       if (s === 'running' || s === 'idle') out.push(label)
-      else if (s === 'standby') out.push(`${label} (standby)`)
+      else if (s === 'standby' && !partition) out.push(`${label} (standby)`)
       else if (s === 'failed') out.push(`${label} (failed)`)
     }
     return out
@@ -136,21 +145,36 @@ export class Assignment {
       const isSingle = (g: StageGroup): boolean => g.transforms[0] !== undefined && singleOwner(g.transforms[0])
       const everyWorkerSource = sourceRunsOnEveryWorker(spec, registry)
       const units: Promise<void>[] = []
-      const unit = (label: string, parts: RuntimeParts, leased?: LeasedPart): void => {
+      const leased = (part: LeasedPart): UnitLease => {
+        const key = leaseKey(spec.name, part)
+        return { key, acquire: (s) => this.deps.leases.acquire(key, s) }
+      }
+      const unit = (label: string, parts: RuntimeParts, lease?: UnitLease, resume?: UnitOptions['resume']): void => {
         units.push(
           superviseUnit({
             label,
             signal,
             logger,
-            ...(leased ? { lease: { leases: this.deps.leases, key: leaseKey(spec.name, leased) } } : {}),
+            ...(lease ? { lease } : {}),
+            ...(resume ? { resume } : {}),
             start: () => createRuntime(spec, { nc, registry, logger, openClickHouse: this.deps.openClickHouse, metrics: () => metrics }, { parts }),
             onState: (s, err) => this.setPart(label, s, err),
           }),
         )
       }
+      const resume = whenSourceReadsAgain(nc, spec)
       if (everyWorkerSource || topology.groups.some((g) => !isSingle(g))) unit(everyWorkerSource ? 'source+groups' : 'groups', { source: everyWorkerSource, groups: (_g, single) => !single })
-      if (!everyWorkerSource) unit('source', { source: true, groups: () => false }, 'source')
-      if (topology.groups.some(isSingle)) unit('stateful', { source: false, groups: (_g, single) => single }, 'stateful')
+      if (!everyWorkerSource) unit('source', { source: true, groups: () => false }, leased('source'))
+      if (topology.groups.some((g) => isSingle(g) && !g.partitioning)) unit('stateful', { source: false, groups: (g, single) => single && !g.partitioning }, leased('stateful'), resume)
+      const partitions = topology.groups.flatMap((g) => groupInputs(g).flatMap((i) => (i.partition ? [{ g, index: i.partition.index }] : [])))
+      if (partitions.length > 0) {
+        const share = new PartitionShare({ leases: this.deps.leases, total: partitions.length, liveWorkers: () => this.deps.liveWorkers(spec.name), logger })
+        units.push(share.balance(signal))
+        for (const { g, index } of partitions) {
+          const key = partitionLeaseKey(spec.name, g.id, index)
+          unit(`${g.id}.p${index}`, { source: false, groups: (x, _single, p) => x.id === g.id && p === index }, { key, acquire: (s) => share.acquire(key, s) }, resume)
+        }
+      }
       this.state = 'running'
       this.deps.onChange()
       await Promise.all(units)

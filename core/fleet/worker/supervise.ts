@@ -1,6 +1,6 @@
 import type { Logger } from '../../log/logger.js'
-import type { Lease, Leases } from '../../lease/types.js'
-import type { Runtime } from '../../runtime/runtime.js'
+import type { Lease } from '../../lease/types.js'
+import type { Runtime, RunSummary } from '../../runtime/runtime.js'
 import { backoffDelay, sleep } from '../../runtime/backoff.js'
 import { errorMessage } from '../../errors.js'
 
@@ -12,11 +12,22 @@ export interface UnitOptions {
   /** Aborted when the worker stops running the pipeline (stop, removal, new revision, exit). */
   signal: AbortSignal
   /** Single-owner parts run only while this process holds the lease. */
-  lease?: { leases: Leases; key: string }
+  lease?: UnitLease
+  /**
+   * After a run that reached the end of its finite input: resolves when the part should run again
+   * (absent: it idles, holding its lease, until stopped).
+   */
+  resume?(summary: RunSummary, signal: AbortSignal): Promise<void>
   /** Opens a runtime for this part (plugins opened, consumers ensured). */
   start(): Promise<Runtime>
   logger: Logger
   onState(state: UnitState, err?: unknown): void
+}
+
+export interface UnitLease {
+  key: string
+  /** Waits until this process holds the lease; undefined once `signal` aborts. */
+  acquire(signal: AbortSignal): Promise<Lease | undefined>
 }
 
 /** A signal that aborts with any of `signals`; dispose() removes its listeners (loops must not pile them up). */
@@ -39,7 +50,8 @@ function aborted(signal: AbortSignal): Promise<void> {
  * if it has one, opens a runtime, drains it when the lease is lost or the signal aborts, and
  * starts it again after a failure (with back-off, the lease released so another worker may try).
  * A part whose finite input is done holds on to its lease without running again: re-running it
- * would only find nothing new to read.
+ * would only find nothing new to read — until `resume` says otherwise (a stateful part whose
+ * source started reading again).
  */
 export async function superviseUnit(o: UnitOptions): Promise<void> {
   let attempt = 0
@@ -47,7 +59,7 @@ export async function superviseUnit(o: UnitOptions): Promise<void> {
     let hold: Lease | undefined
     if (o.lease) {
       o.onState('standby')
-      hold = await o.lease.leases.acquire(o.lease.key, o.signal)
+      hold = await o.lease.acquire(o.signal)
       if (!hold) break
       o.logger.info({ part: o.label, lease: o.lease.key }, 'lease acquired: running this part here')
     }
@@ -61,9 +73,9 @@ export async function superviseUnit(o: UnitOptions): Promise<void> {
       else stopWhen.addEventListener('abort', () => runtime.stop(), { once: true })
       const summary = await runtime.done
       attempt = 0
-      if (summary.source.finished && !stopWhen.aborted) {
+      if ((summary.source.finished || summary.completed) && !stopWhen.aborted) {
         o.onState('idle')
-        await aborted(stopWhen)
+        await Promise.race([aborted(stopWhen), ...(o.resume ? [o.resume(summary, stopWhen)] : [])])
       }
       if (hold?.lost.aborted && !o.signal.aborted) o.logger.warn({ part: o.label, reason: errorMessage(hold.lost.reason) }, 'lease lost: stopped this part here')
     } catch (err) {

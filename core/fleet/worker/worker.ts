@@ -1,6 +1,6 @@
 import { hostname } from 'node:os'
 import { jetstream } from '@nats-io/jetstream'
-import { Kvm } from '@nats-io/kv'
+import { Kvm, type KV } from '@nats-io/kv'
 import type { NatsConnection } from '@nats-io/nats-core'
 import type { ClickHouse, ClickHouseConnectionOptions } from '../../plugin-api.js'
 import type { PluginRegistry } from '../../plugins/types.js'
@@ -17,8 +17,8 @@ import { FLEET_API_TIMEOUT_MS } from '../api-timeout.js'
 import { waitUntilServing } from '../bucket-ready.js'
 import { fleetReplicas } from '../replicas.js'
 import { openFleetStore, type FleetStore } from '../store.js'
-import { forgetWorker, openWorkersBucket, writeWorker } from '../workers.js'
-import type { PipelineDeployment, WorkerDoc } from '../types.js'
+import { forgetWorker, openWorkersBucket, readWorkers, writeWorker } from '../workers.js'
+import type { PipelineDeployment, WorkerDoc, WorkerSummary } from '../types.js'
 import { Assignment } from './assignment.js'
 
 export interface WorkerOptions {
@@ -106,7 +106,8 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   }
   const heartbeat = setInterval(beat, heartbeatMs)
 
-  const deps = { fleet: o.fleet, workerId: id, nc: o.nc, registry: o.registry, leases, env: o.env, logger: log, statusIntervalMs: heartbeatMs, openClickHouse: o.openClickHouse, onChange: beat }
+  const live = liveWorkerCounter(o.nc, workersKv, o.fleet, id)
+  const deps = { fleet: o.fleet, workerId: id, nc: o.nc, registry: o.registry, leases, env: o.env, logger: log, statusIntervalMs: heartbeatMs, openClickHouse: o.openClickHouse, onChange: beat, liveWorkers: live }
 
   /** Brings one pipeline to what the bucket says; transitions of different pipelines run side by side. */
   const transitions = new Map<string, Promise<void>>()
@@ -189,5 +190,26 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     stop() {
       stopping.abort()
     },
+  }
+}
+
+/**
+ * How many workers run a pipeline now, this one included: heartbeats that are not late, from
+ * workers not stopping, that do not report the pipeline failed or winding down (a worker that
+ * has not listed it yet is about to start it: every worker runs every deployed pipeline). Read at
+ * most once a second (every key partition of every pipeline asks).
+ */
+function liveWorkerCounter(nc: NatsConnection, kv: KV, fleet: string, self: string): (pipeline: string) => Promise<number> {
+  let cached: { at: number; workers: Promise<WorkerSummary[]> } | undefined
+  return async (pipeline) => {
+    if (!cached || Date.now() - cached.at > 1000) {
+      const workers = readWorkers(nc, kv, fleet)
+      cached = { at: Date.now(), workers }
+      workers.catch(() => (cached = undefined))
+    }
+    const out = (w: WorkerSummary): boolean => w.pipelines.some((p) => p.name === pipeline && (p.state === 'failed' || p.state === 'draining' || p.state === 'stopped'))
+    const ids = new Set((await cached.workers).filter((w) => w.state === 'running' && !out(w)).map((w) => w.id))
+    ids.add(self)
+    return ids.size
   }
 }
