@@ -122,6 +122,7 @@ export async function replayPipelineFile(file: string, opts: ReplayOptions): Pro
         signal: abort.signal,
         maxDeliver: spec.delivery.maxDeliver,
         ackWaitMs: spec.delivery.ackWaitMs,
+        ackAll: true,
       })
       stopRun = () => runner?.requestStop()
       if (abort.signal.aborted) runner.requestStop()

@@ -18,8 +18,9 @@ export interface ReplayDurableSpec {
 
 /**
  * The replay's own durable on the source subject, from `startSeq`: the pipeline's durables are
- * never moved. Explicit acks, as the group runner expects (naks for retries). If the replay
- * process dies, the server removes it after a quiet period.
+ * never moved. One process reads it, so ack policy all: one ack per write settles the inputs
+ * before it, and the group retries failed inputs in process (DESIGN §3). If the replay process
+ * dies, the server removes it after a quiet period.
  */
 export async function createReplayDurable(jsm: JetStreamManager, stream: string, d: ReplayDurableSpec): Promise<ConsumerInfo> {
   // Adding an existing durable silently updates it (FACTS): never take over someone else's.
@@ -29,7 +30,7 @@ export async function createReplayDurable(jsm: JetStreamManager, stream: string,
   return jsm.consumers.add(stream, {
     durable_name: d.name,
     filter_subject: d.subject,
-    ack_policy: AckPolicy.Explicit,
+    ack_policy: AckPolicy.All,
     deliver_policy: DeliverPolicy.StartSequence,
     opt_start_seq: d.startSeq,
     max_ack_pending: d.maxAckPending,

@@ -42,6 +42,12 @@ export interface GroupDeps {
   maxDeliver: number
   /** The consumer's ack wait: held inputs get in-progress acks while a write is retried. */
   ackWaitMs: number
+  /**
+   * The durable has ack policy all and this group is its only reader (a replay's own consumer):
+   * one ack per write settles every input before it, and failed inputs are retried in process
+   * instead of nak'd (DESIGN: never on a shared durable).
+   */
+  ackAll?: boolean
   /** Replay: sink idempotency keys carry this epoch, so reprocessed records are not taken for the first pass. */
   idEpoch?: number
   /** Per-stage metrics, reported per batch (absent: not measured). */
@@ -264,38 +270,9 @@ export class GroupRunner {
     this.stats.in += msgs.length
 
     const failed = new Set<JsMsg>()
-    for (const t of this.transforms) {
-      if (records.length === 0) break
-      const started = performance.now()
-      const results = await this.runTransform(t, records, outs, failed)
-      const seconds = (performance.now() - started) / 1000
-      const nextRecords: JsonObject[] = []
-      const nextOuts: Output[] = []
-      for (let i = 0; i < results.length; i++) {
-        const r = results[i]
-        const o = outs[i]!
-        if (r === null || r === undefined || failed.has(o.origin)) continue
-        if (isRejection(r)) {
-          dead.push(this.deadLetter(o.origin, t.spec, r.reason, 'E_REJECTED', o.index))
-          continue
-        }
-        if (Array.isArray(r)) {
-          r.forEach((rec, j) => {
-            nextRecords.push(rec)
-            nextOuts.push({ record: rec, origin: o.origin, redelivered: o.redelivered, index: o.index * 1000 + j, size: o.size })
-          })
-        } else {
-          // One record out of one: the output entry is reused (one allocation less per record and stage).
-          o.record = r
-          nextRecords.push(r)
-          nextOuts.push(o)
-        }
-      }
-      this.meter(t.spec.id).batch(records.length, nextRecords.length, seconds)
-      records = nextRecords
-      outs = nextOuts
-    }
-    if (failed.size) outs = outs.filter((o) => !failed.has(o.origin))
+    outs = await this.runChain(records, outs, failed, dead)
+    // Single owner under ack policy all: a nak would be settled by the next ack, so retry here.
+    if (failed.size && this.deps.ackAll) outs.push(...(await this.retryInProcess(failed, dead)))
     for (const m of failed) {
       if (m.info.deliveryCount >= this.deps.maxDeliver) {
         dead.push(this.deadLetter(m, this.group.transforms[0]!, this.failures.get(m) ?? 'failed', 'E_MAX_DELIVER'))
@@ -331,6 +308,67 @@ export class GroupRunner {
     this.stats.out += outs.length
     this.processed += msgs.length
     for (const s of this.sinks) if (s.settled) s.covered = this.processed
+  }
+
+  /** The fused transforms over a batch; inputs whose records fail land in `failed`, their outputs left out. */
+  private async runChain(records: JsonObject[], outs: Output[], failed: Set<JsMsg>, dead: OutMessage[]): Promise<Output[]> {
+    for (const t of this.transforms) {
+      if (records.length === 0) break
+      const started = performance.now()
+      const results = await this.runTransform(t, records, outs, failed)
+      const seconds = (performance.now() - started) / 1000
+      const nextRecords: JsonObject[] = []
+      const nextOuts: Output[] = []
+      for (let i = 0; i < results.length; i++) {
+        const r = results[i]
+        const o = outs[i]!
+        if (r === null || r === undefined || failed.has(o.origin)) continue
+        if (isRejection(r)) {
+          dead.push(this.deadLetter(o.origin, t.spec, r.reason, 'E_REJECTED', o.index))
+          continue
+        }
+        if (Array.isArray(r)) {
+          r.forEach((rec, j) => {
+            nextRecords.push(rec)
+            nextOuts.push({ record: rec, origin: o.origin, redelivered: o.redelivered, index: o.index * 1000 + j, size: o.size })
+          })
+        } else {
+          // One record out of one: the output entry is reused (one allocation less per record and stage).
+          o.record = r
+          nextRecords.push(r)
+          nextOuts.push(o)
+        }
+      }
+      this.meter(t.spec.id).batch(records.length, nextRecords.length, seconds)
+      records = nextRecords
+      outs = nextOuts
+    }
+    return failed.size ? outs.filter((o) => !failed.has(o.origin)) : outs
+  }
+
+  /**
+   * Ack policy all (`deps.ackAll`): the inputs a transform failed on are tried again in this
+   * process, with the same back-off a nak would get, up to `maxDeliver` tries in all; then they
+   * go to the DLQ. The group waits meanwhile: later inputs are not acknowledged past them.
+   */
+  private async retryInProcess(failed: Set<JsMsg>, dead: OutMessage[]): Promise<Output[]> {
+    const out: Output[] = []
+    let pending = [...failed]
+    failed.clear()
+    for (let attempt = 1; pending.length > 0 && attempt < this.deps.maxDeliver; attempt++) {
+      await sleep(backoffDelay(attempt - 1, 1000), this.deps.signal).catch(() => undefined)
+      const again = new Set<JsMsg>()
+      const records = pending.map((m) => JSON.parse(decoder.decode(m.data)) as JsonObject)
+      const outs = pending.map((m, i): Output => ({ record: records[i]!, origin: m, redelivered: false, index: 0, size: m.data.length }))
+      out.push(...(await this.runChain(records, outs, again, dead)))
+      for (const m of pending) if (!again.has(m)) this.failures.delete(m)
+      pending = [...again]
+    }
+    for (const m of pending) {
+      dead.push(this.deadLetter(m, this.group.transforms[0]!, this.failures.get(m) ?? 'failed', 'E_MAX_DELIVER', undefined, this.deps.maxDeliver))
+      this.failures.delete(m)
+    }
+    return out
   }
 
   /**
@@ -398,14 +436,17 @@ export class GroupRunner {
     // One splice per flush: shift() per message is quadratic on 20k held inputs.
     const n = Math.min(this.held.length, upTo - this.heldBase + 1)
     if (n <= 0) return
-    for (let i = 0; i < n; i++) {
-      const m = this.held[i]!
-      const delay = this.naks.get(m)
-      if (delay === undefined) m.ack()
-      else {
-        this.naks.delete(m)
-        m.nak(delay)
-        this.nakUntil.push(Date.now() + delay)
+    if (this.deps.ackAll) this.held[n - 1]!.ack() // settles every input up to it
+    else {
+      for (let i = 0; i < n; i++) {
+        const m = this.held[i]!
+        const delay = this.naks.get(m)
+        if (delay === undefined) m.ack()
+        else {
+          this.naks.delete(m)
+          m.nak(delay)
+          this.nakUntil.push(Date.now() + delay)
+        }
       }
     }
     this.held.splice(0, n)
@@ -430,7 +471,7 @@ export class GroupRunner {
     return e === undefined ? recordId(o) : messageId(this.deps.pipeline, this.group.id, e, o.origin.seq, o.index)
   }
 
-  private deadLetter(m: JsMsg, stage: StageSpec, reason: string, code: string, index?: number): OutMessage {
+  private deadLetter(m: JsMsg, stage: StageSpec, reason: string, code: string, index?: number, tries = m.info.deliveryCount): OutMessage {
     this.meter(stage.id).dead(1)
     return deadLetterMessage(this.deps.pipeline, this.deps.epoch, {
       data: m.data,
@@ -438,7 +479,7 @@ export class GroupRunner {
       plugin: stage.use,
       reason,
       code,
-      tries: m.info.deliveryCount,
+      tries,
       originSubject: m.subject,
       originSeq: m.seq,
       index,
