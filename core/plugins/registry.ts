@@ -10,6 +10,8 @@ import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { TributaryError, ValidationError, errorMessage, type ValidationIssue } from '../errors.js'
 import type { PluginDefinition, PluginKind } from '../plugin-api.js'
+import type { JsonPath } from '../config/json-path.js'
+import type { Position } from '../config/source-map.js'
 import { parseConfigText } from '../config/source-map.js'
 import { validateManifest } from '../manifest/validate.js'
 import type { PluginEntry, PluginManifest, PluginRegistry } from './types.js'
@@ -99,8 +101,19 @@ async function pluginFolders(root: string, depth = 0): Promise<string[]> {
 /** One plugin folder as a registry entry (manifest validated, code loaded on demand). */
 export async function readPlugin(dir: string, builtin: boolean): Promise<PluginEntry> {
   const file = path.join(dir, 'plugin.json')
-  const parsed = parseConfigText(await readFile(file, 'utf8'), file)
-  const manifest = validateManifest(parsed.value, file, { locate: parsed.locate, checkConfigSchema: !builtin })
+  const text = await readFile(file, 'utf8')
+  // JSON.parse first: the position-keeping parser costs ~10 ms a file at every start, and its
+  // positions are needed only to report a problem (install-time checks use it in full).
+  let value: unknown
+  let locate: (p: JsonPath) => Position | undefined
+  try {
+    value = JSON.parse(text)
+    locate = (p) => parseConfigText(text, file).locate(p)
+  } catch {
+    const parsed = parseConfigText(text, file)
+    ;({ value, locate } = parsed)
+  }
+  const manifest = validateManifest(value, file, { locate, checkConfigSchema: !builtin })
   let loading: Promise<PluginDefinition> | undefined
   return {
     manifest,

@@ -245,7 +245,7 @@ export async function createRuntime(spec: PipelineSpec, deps: RuntimeDeps, opts:
         // A stateful group emits its open windows now; the groups after it must see them first.
         r.complete()
         await groupRuns[i]!.catch(() => undefined)
-      } else r.requestStop()
+      } else r.requestStop({ now: true }) // nothing pending: no need to wait out the open fetch
     }
     return true
   }
