@@ -14,6 +14,7 @@ import type { RuntimeMetrics } from '../metrics/types.js'
 import { noMeter } from '../metrics/noop.js'
 import type { SubjectRoute } from '../partitions/route.js'
 import { clearFinished, readFinished, writeFinished } from './finished-marker.js'
+import { untilAborted } from './until-aborted.js'
 
 export interface SourceStats {
   published: number
@@ -77,7 +78,7 @@ export async function runSource(
     const readDone = reading.then(() => true, () => true)
     while (inflight.length > 0) {
       const acked = inflight[0]!.p.then(() => false, () => false)
-      if (await Promise.race([readDone, acked, aborted.then(() => true)])) return
+      if ((await untilAborted(Promise.race([readDone, acked]), deps.signal)) ?? true) return
       await settleOldest()
     }
   }
@@ -97,7 +98,6 @@ export async function runSource(
   const saveCheckpoint = (cp: JsonValue): Promise<void> => retryKv('saving the source position', () => state.put(POSITION_KEY, cp))
   const maxPayload = deps.maxPayload
   const maxRecordBytes = maxPayload - 4096 // room for headers
-  const aborted = new Promise<undefined>((resolve) => deps.signal.addEventListener('abort', () => resolve(undefined), { once: true }))
   let attempt = 0
   try {
     for (;;) {
@@ -108,7 +108,7 @@ export async function runSource(
       reading.catch(() => undefined) // awaited below; a failure must not go unhandled meanwhile
       await settleWhileReading(reading)
       try {
-        batch = await Promise.race([reading, aborted])
+        batch = await untilAborted(reading, deps.signal)
         attempt = 0
       } catch (err) {
         meter.error(err)
