@@ -29,13 +29,28 @@ interface RawMsg {
   msg?: { _rdata?: Uint8Array; _msg?: { hdr?: number } }
 }
 
-/** The raw header block of `m` (`NATS/1.0\r\nName: value\r\n…`), or undefined when nats.js keeps it otherwise. */
-function rawHeaders(m: JsMsg): Buffer | null | undefined {
+const needles = new Map<string, Buffer>()
+/** The bytes searched for, encoded once per name. */
+function needle(text: string): Buffer {
+  let b = needles.get(text)
+  if (!b) needles.set(text, (b = Buffer.from(text)))
+  return b
+}
+
+/**
+ * Where `text` starts in the raw header block of `m`: -1 when it is not there, undefined when
+ * nats.js keeps the message otherwise. Searches the whole buffer without copying or slicing it
+ * (a match at or after the header block's end is in the payload: not a header).
+ */
+function findInHeaders(m: JsMsg, text: string): { at: number; block: Uint8Array; end: number } | -1 | undefined {
   const raw = (m as unknown as RawMsg).msg
   const data = raw?._rdata
   const hdr = raw?._msg?.hdr
   if (!(data instanceof Uint8Array) || typeof hdr !== 'number') return undefined
-  return hdr > 0 ? Buffer.from(data.buffer, data.byteOffset, Math.min(hdr, data.length)) : null
+  if (hdr <= 0) return -1
+  const end = Math.min(hdr, data.length)
+  const at = Buffer.isBuffer(data) ? data.indexOf(needle(text)) : Buffer.from(data.buffer, data.byteOffset, end).indexOf(needle(text))
+  return at === -1 || at >= end ? -1 : { at, block: data, end }
 }
 
 /**
@@ -45,25 +60,21 @@ function rawHeaders(m: JsMsg): Buffer | null | undefined {
  * when the message's raw form is not the one expected (another nats.js version).
  */
 export function hasHeader(m: JsMsg, name: string): boolean {
-  const block = rawHeaders(m)
-  if (block === null) return false
-  if (block && block.indexOf(name) === -1) return false
+  const found = findInHeaders(m, name)
+  if (found === -1) return false
   return m.headers?.has(name) ?? false
 }
 
 /**
- * The first value of header `name` (exact case, as Tributary writes its headers), read from
- * the raw header block without decoding the others; decodes them all only as a fallback.
+ * The first value of header `name` (exact case, as nats.js matches it too), read from the raw
+ * header block without decoding the others; decodes them all only as a fallback.
  */
 export function headerOf(m: JsMsg, name: string): string | undefined {
-  const block = rawHeaders(m)
-  if (block === null) return undefined
-  if (block) {
-    const at = block.indexOf(`\r\n${name}:`)
-    if (at === -1) return undefined // nats.js matches names exactly too
-    const from = at + name.length + 3
-    const end = block.indexOf('\r\n', from)
-    return block.toString('utf8', from, end === -1 ? block.length : end).trim() || undefined
-  }
-  return m.headers?.get(name) || undefined
+  const found = findInHeaders(m, `\r\n${name}:`)
+  if (found === undefined) return m.headers?.get(name) || undefined
+  if (found === -1) return undefined
+  const from = found.at + name.length + 3
+  const block = Buffer.isBuffer(found.block) ? found.block : Buffer.from(found.block.buffer, found.block.byteOffset, found.end)
+  const stop = block.indexOf(needle('\r\n'), from)
+  return block.toString('utf8', from, stop === -1 || stop > found.end ? found.end : stop).trim() || undefined
 }
