@@ -158,3 +158,17 @@ describe('topology and plan of a split stage', () => {
     expect(planRefusals(changed)).toEqual([expect.objectContaining({ action: 'check', name: 'window', detail: expect.stringMatching(/^ran with 1 partition, now 4: refused/) })])
   })
 })
+
+describe('dlq replay onto a split stage', () => {
+  it('puts a redriven record on its key partition’s subject, other subjects unchanged', async () => {
+    const { onPartition } = await import('../../core/partitions/saved-routes.js')
+    const routes = new Map([['trib.wc.file', subjectRoute('trib.wc.file', { count: 4, key: [['word']] })]])
+    const enc = new TextEncoder()
+    const rec = { word: 'river', n: 1 }
+    const moved = onPartition({ subject: 'trib.wc.file', data: enc.encode(JSON.stringify(rec)) }, routes)
+    expect(moved.subject).toBe(`trib.wc.file.p${partitionOf(rec, [['word']], 4)}`)
+    expect(onPartition({ subject: 'trib.wc.split', data: enc.encode('{}') }, routes).subject).toBe('trib.wc.split')
+    // Unreadable bytes still get a partition (the null key's): the stage dead-letters them again with the reason.
+    expect(onPartition({ subject: 'trib.wc.file', data: enc.encode('not json') }, routes).subject).toBe(`trib.wc.file.p${partitionOf({}, [['word']], 4)}`)
+  })
+})
