@@ -137,6 +137,8 @@ sinks: [ { use: file, config: { path: js.ndjson } } ]
 retention: { maxBytes: ${maxBytes} }
 source: { use: nats, config: { stream: UPFULL, batchSize: 10, ackWait: 2s } }
 sinks: [ { use: file, config: { path: jsfull.ndjson } } ]
+# What the killed run's group held unacked comes back after this, not the default 60 s.
+delivery: { ackWait: 5s }
 `
     await writeFile(file, pipeline('8KB'))
     const run = start(file)
