@@ -408,7 +408,10 @@ export class GroupRunner {
     for (let attempt = 0; ; attempt++) {
       try {
         const started = performance.now()
-        const res = await callHook(s.spec, 'write', () => s.writer.write({ records: batch.records, ids: batch.ids, redelivered: batch.redelivered }))
+        // A retry may follow an attempt that was stored but not answered (the server died after the
+        // commit): the sink must check what is already there, as for redelivered inputs.
+        const redelivered = batch.redelivered || attempt > 0
+        const res = await callHook(s.spec, 'write', () => s.writer.write({ records: batch.records, ids: batch.ids, redelivered }))
         this.meter(s.spec.id).written(batch.records.length - (res?.rejected?.length ?? 0), (performance.now() - started) / 1000)
         if (res?.rejected?.length) {
           const dead = res.rejected.map((r) => this.deadLetter(batch.origins[r.index]!, s.spec, r.reason, 'E_REJECTED'))
