@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { cp, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { repoRoot } from './cli.js'
+import { repoRoot, waitFor } from './cli.js'
 
 export const examplesDir = path.join(repoRoot, 'examples')
 
@@ -75,4 +75,17 @@ export function stopByPid(child: ChildProcess | undefined, signal: NodeJS.Signal
       // already gone
     }
   }
+}
+
+/** `curl --retry-connrefused --data-binary @file URL`: POST the file, retrying until the port listens. */
+export async function postUntilListening(url: string, body: Buffer): Promise<{ status: number; text: string }> {
+  return waitFor('the http source to answer', async () => {
+    try {
+      const res = await fetch(url, { method: 'POST', body })
+      return { status: res.status, text: await res.text() }
+    } catch (err) {
+      if ((err as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED') return undefined
+      throw err
+    }
+  })
 }

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { repoRoot, runCli, waitFor, type Background } from '../helpers/cli.js'
-import { copyExample, fencedBlocks, lastLine, readExampleReadme, spawnScript, stopByPid, type Script } from '../helpers/example.js'
+import { copyExample, fencedBlocks, lastLine, postUntilListening, readExampleReadme, spawnScript, stopByPid, type Script } from '../helpers/example.js'
 import { freePort } from '../helpers/free-port.js'
 import { startPipelineEnv, type PipelineEnv } from '../helpers/pipeline-env.js'
 
@@ -37,19 +37,6 @@ afterAll(async () => {
   await receiver?.exited
   await t?.close()
 })
-
-/** `curl --retry-connrefused --data-binary @file URL`: POST the file, retrying until the port listens. */
-async function postUntilListening(url: string, body: Buffer): Promise<{ status: number; text: string }> {
-  return waitFor('the http source to answer', async () => {
-    try {
-      const res = await fetch(url, { method: 'POST', body })
-      return { status: res.status, text: await res.text() }
-    } catch (err) {
-      if ((err as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED') return undefined
-      throw err
-    }
-  })
-}
 
 describe('examples/alerts', () => {
   it('the README shows the commands this test runs', () => {
