@@ -356,7 +356,7 @@ export class GroupRunner {
     let pending = [...failed]
     failed.clear()
     for (let attempt = 1; pending.length > 0 && attempt < this.deps.maxDeliver; attempt++) {
-      await sleep(backoffDelay(attempt - 1, 1000), this.deps.signal).catch(() => undefined)
+      await sleep(backoffDelay(attempt - 1, 1000), this.deps.signal) // resolves at once on a drain: the tries go on without pause
       const again = new Set<JsMsg>()
       const records = pending.map((m) => JSON.parse(decoder.decode(m.data)) as JsonObject)
       const outs = pending.map((m, i): Output => ({ record: records[i]!, origin: m, redelivered: false, index: 0, size: m.data.length }))
