@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'E_STATE' // KV state is inconsistent
   | 'E_BACKPRESSURE' // the pipeline's stream is full: try again later
   | 'E_LEASE' // a lease was lost (taken over, or not renewed in time)
+  | 'E_RUNNING' // the pipeline already runs in another `run` process (its run lease is held)
+  | 'E_DURABLE_IN_USE' // a consumer's ack policy must change while other processes still read it
   | 'E_FLEET' // a fleet operation was refused (deploy, stop, remove, worker)
   | 'E_USAGE' // a CLI was called wrongly
   | 'E_TEST_FAILED' // a conformance check or a pipeline test failed (the report says which)

@@ -59,7 +59,7 @@ export interface ClickHouse {
   /** Runs a statement that returns no rows (DDL, ALTER). */
   command(sql: string, params?: Record<string, JsonPrimitive>): Promise<void>
   /** Inserts rows (JSONEachRow); `settings` apply to this statement only. */
-  insert(table: string, rows: readonly JsonObject[], opts?: { settings?: Record<string, string | number> }): Promise<void>
+  insert(table: string, rows: readonly JsonObject[], opts?: InsertOptions): Promise<void>
   /** Server version string, e.g. `26.7.1.1` or `18.16.1`. */
   version(): Promise<string>
   /**
@@ -71,6 +71,16 @@ export interface ClickHouse {
   /** What this ClickHouse can do (detected, never assumed): for a table when one is named. */
   capabilities(table?: string): Promise<ClickHouseCapabilities>
   close(): Promise<void>
+}
+
+export interface InsertOptions {
+  /** ClickHouse settings for this statement only. */
+  settings?: Record<string, string | number>
+  /**
+   * One more field for every row, `values[i]` in `rows[i]`, as if each row had it (replacing a
+   * field of that name): cheaper than copying every row to add it (a sink's origin column).
+   */
+  addColumn?: { name: string; values: readonly string[] }
 }
 
 export interface ClickHouseCapabilities {

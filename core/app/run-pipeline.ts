@@ -3,6 +3,8 @@ import { loadPipeline } from '../pipeline/load.js'
 import { Session, openRegistry } from './session.js'
 import { RunObserver } from './observe-run.js'
 import { limitHeapGrowth } from '../runtime/heap-growth.js'
+import { holdRunLease } from '../runtime/run-lease.js'
+import type { Lease } from '../lease/types.js'
 
 export interface RunOptions {
   home: string
@@ -35,6 +37,9 @@ export async function runPipelineFile(file: string, opts: RunOptions): Promise<R
   }
   let stopping = false
   let runtime: Awaited<ReturnType<typeof createRuntime>> | undefined
+  let lease: Lease | undefined
+  let lostLease: unknown
+  let releasing = false
   if (opts.handleSignals) {
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
@@ -43,7 +48,15 @@ export async function runPipelineFile(file: string, opts: RunOptions): Promise<R
     await observer.listen()
     const { nc, origin } = await session.nats(spec.nats)
     const registry = await session.registry()
-    runtime = await createRuntime(spec, { nc, registry, logger: log, openClickHouse: (o) => session.clickhouse(o), metrics: observer.metricsFor, http: observer.http })
+    // One `run` per pipeline: its groups own their durables (ack policy all).
+    lease = await holdRunLease(nc, spec.name, { replicas: spec.replicas, onError: (err) => log.warn({ err: (err as Error).message }, 'run lease renewal failed; retrying') })
+    lease.lost.addEventListener('abort', () => {
+      if (releasing) return
+      lostLease = lease?.lost.reason
+      log.error({ err: (lostLease as Error).message }, 'run lease lost: stopping (another process may run this pipeline now)')
+      runtime?.stop()
+    })
+    runtime = await createRuntime(spec, { nc, registry, logger: log, openClickHouse: (o) => session.clickhouse(o), metrics: observer.metricsFor, http: observer.http }, { exclusive: true })
     await observer.running(nc, runtime.topology)
     if (stopping) {
       observer.draining()
@@ -54,12 +67,15 @@ export async function runPipelineFile(file: string, opts: RunOptions): Promise<R
       await observer.stop('failed', err)
       throw err
     })
+    if (lostLease) throw lostLease
     await observer.stop('stopped')
     log.info({ pipeline: spec.name, published: summary.source.published, dead: summary.source.dead + summary.groups.reduce((n, g) => n + g.stats.dead, 0), completed: summary.completed }, summary.completed ? 'input drained; all records delivered' : 'stopped')
     return summary
   } finally {
     // Idempotent after a clean stop; closes the HTTP port when the start failed.
     await observer.stop('failed')
+    releasing = true
+    await lease?.release()
     if (opts.handleSignals) {
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)

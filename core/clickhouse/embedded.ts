@@ -2,10 +2,11 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client'
 import { TributaryError, errorMessage } from '../errors.js'
-import type { ClickHouse, JsonObject, JsonPrimitive } from '../plugin-api.js'
+import type { ClickHouse, InsertOptions, JsonObject, JsonPrimitive } from '../plugin-api.js'
 import { ClickHouseFailure, toClickHouseFailure } from './errors.js'
 import { formatTableName, parseTableName } from './identifiers.js'
 import { normalizeRows, type ColumnMeta } from './rows.js'
+import { jsonEachRow } from './json-lines.js'
 import { refuseSessionSet, trimStatement } from './statement.js'
 import { ClickHouseHandle } from './handle-base.js'
 
@@ -189,11 +190,9 @@ class Embedded extends ClickHouseHandle implements EmbeddedClickHouse {
     }
   }
 
-  async insert(table: string, rows: readonly JsonObject[], opts: { settings?: Record<string, string | number> } = {}): Promise<void> {
+  async insert(table: string, rows: readonly JsonObject[], opts: InsertOptions = {}): Promise<void> {
     if (rows.length === 0) return
-    let body = ''
-    for (const row of rows) body += JSON.stringify(row) + '\n'
-    await this.insertNdjson(table, body, opts.settings)
+    await this.insertNdjson(table, jsonEachRow(rows, opts.addColumn), opts.settings)
   }
 
   async insertNdjson(table: string, body: string | Buffer, settings: Record<string, string | number> = {}): Promise<void> {

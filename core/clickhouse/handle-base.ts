@@ -1,4 +1,4 @@
-import type { ClickHouse, ClickHouseCapabilities, JsonObject, JsonPrimitive, TableSpec } from '../plugin-api.js'
+import type { ClickHouse, ClickHouseCapabilities, InsertOptions, JsonObject, JsonPrimitive, TableSpec } from '../plugin-api.js'
 import { ensureTable } from './table.js'
 import { capabilitiesOf } from './capabilities.js'
 
@@ -10,7 +10,7 @@ export abstract class ClickHouseHandle implements ClickHouse {
   abstract readonly mode: ClickHouse['mode']
   abstract query<T extends JsonObject = JsonObject>(sql: string, params?: Record<string, JsonPrimitive>): Promise<T[]>
   abstract command(sql: string, params?: Record<string, JsonPrimitive>): Promise<void>
-  abstract insert(table: string, rows: readonly JsonObject[], opts?: { settings?: Record<string, string | number> }): Promise<void>
+  abstract insert(table: string, rows: readonly JsonObject[], opts?: InsertOptions): Promise<void>
   abstract version(): Promise<string>
   abstract close(): Promise<void>
 

@@ -1,6 +1,6 @@
 import { TributaryError } from '../errors.js'
 import { homePaths } from '../home/paths.js'
-import type { ClickHouse, ClickHouseConnectionOptions, JsonObject, JsonPrimitive, TableSpec } from '../plugin-api.js'
+import type { ClickHouse, ClickHouseConnectionOptions, InsertOptions, JsonObject, JsonPrimitive, TableSpec } from '../plugin-api.js'
 import { openEmbedded, type EmbeddedHomeOptions } from './resolve.js'
 import { openServer } from './server.js'
 
@@ -82,7 +82,7 @@ function lease(ch: ClickHouse, release: () => Promise<void>): ClickHouse {
     async command(sql: string, params?: Record<string, JsonPrimitive>) {
       return open().command(sql, params)
     },
-    async insert(table: string, rows: readonly JsonObject[], o?: { settings?: Record<string, string | number> }) {
+    async insert(table: string, rows: readonly JsonObject[], o?: InsertOptions) {
       return open().insert(table, rows, o)
     },
     async version() {

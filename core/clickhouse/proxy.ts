@@ -1,6 +1,6 @@
 import http from 'node:http'
 import { TributaryError, errorMessage } from '../errors.js'
-import type { ClickHouse, JsonObject, JsonPrimitive } from '../plugin-api.js'
+import type { ClickHouse, InsertOptions, JsonObject, JsonPrimitive } from '../plugin-api.js'
 import { ClickHouseFailure } from './errors.js'
 import { parseTableName } from './identifiers.js'
 import {
@@ -13,6 +13,7 @@ import {
   type VersionReply,
 } from './protocol.js'
 import { ClickHouseHandle } from './handle-base.js'
+import { jsonEachRow } from './json-lines.js'
 
 /**
  * The proxy side: ClickHouse through the process that owns the home's chDB (owner.ts).
@@ -75,11 +76,11 @@ class ProxyHandle extends ClickHouseHandle implements ProxyClickHouse {
     await request(this.socketPath, 'POST', '/command', json({ sql, params } satisfies StatementRequest))
   }
 
-  async insert(table: string, rows: readonly JsonObject[], opts: { settings?: Record<string, string | number> } = {}): Promise<void> {
+  async insert(table: string, rows: readonly JsonObject[], opts: InsertOptions = {}): Promise<void> {
     if (rows.length === 0) return
     parseTableName(table)
-    let body = ''
-    for (const row of rows) body += JSON.stringify(row) + '\n'
+    // The owner passes JSONEachRow text to chDB as is: the added column is in the text.
+    const body = jsonEachRow(rows, opts.addColumn)
     const q = new URLSearchParams({ table, settings: JSON.stringify(opts.settings ?? {}) })
     await request(this.socketPath, 'POST', `/insert?${q}`, body)
   }

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { TributaryError } from '../errors.js'
 import { homePaths } from '../home/paths.js'
-import type { ClickHouse, JsonObject, JsonPrimitive } from '../plugin-api.js'
+import type { ClickHouse, InsertOptions, JsonObject, JsonPrimitive } from '../plugin-api.js'
 import { ChdbLockedError, chdbHolder, openChdb, type EmbeddedClickHouse } from './embedded.js'
 import { ClickHouseFailure } from './errors.js'
 import { serveOwner, type OwnerServer } from './owner.js'
@@ -130,7 +130,7 @@ class HomeHandle extends ClickHouseHandle implements ClickHouse {
     return this.#run((ch) => ch.command(sql, params), false, 'statement')
   }
 
-  insert(table: string, rows: readonly JsonObject[], opts?: { settings?: Record<string, string | number> }): Promise<void> {
+  insert(table: string, rows: readonly JsonObject[], opts?: InsertOptions): Promise<void> {
     return this.#run((ch) => ch.insert(table, rows, opts), false, 'insert')
   }
 

@@ -2,10 +2,11 @@ import fs from 'node:fs/promises'
 import { rootCertificates } from 'node:tls'
 import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseClientConfigOptions } from '@clickhouse/client'
 import { TributaryError, errorMessage } from '../errors.js'
-import type { ClickHouse, ClickHouseConnectionOptions, JsonObject, JsonPrimitive } from '../plugin-api.js'
+import type { ClickHouse, ClickHouseConnectionOptions, InsertOptions, JsonObject, JsonPrimitive } from '../plugin-api.js'
 import { ClickHouseFailure, toClickHouseFailure } from './errors.js'
 import { quoteTable, validateIdentifier } from './identifiers.js'
 import { normalizeRows, type ColumnMeta } from './rows.js'
+import { withColumn } from './json-lines.js'
 import { trimStatement } from './statement.js'
 import { ClickHouseHandle } from './handle-base.js'
 
@@ -113,11 +114,13 @@ class Server extends ClickHouseHandle implements ClickHouse {
     }
   }
 
-  async insert(table: string, rows: readonly JsonObject[], opts: { settings?: Record<string, string | number> } = {}): Promise<void> {
+  async insert(table: string, rows: readonly JsonObject[], opts: InsertOptions = {}): Promise<void> {
     if (rows.length === 0) return
     const name = quoteTable(table)
+    // The client stringifies each row itself: an added column is added by copying.
+    const values = opts.addColumn ? withColumn(rows, opts.addColumn) : (rows as JsonObject[])
     try {
-      await this.client.insert({ table: name, values: rows as JsonObject[], format: 'JSONEachRow', clickhouse_settings: opts.settings })
+      await this.client.insert({ table: name, values, format: 'JSONEachRow', clickhouse_settings: opts.settings })
     } catch (err) {
       throw this.#fail(err, `insert into ${name} failed`)
     }

@@ -1,5 +1,6 @@
-import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError, type ConsumerInfo, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream'
+import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError, type ConsumerConfig, type ConsumerInfo, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream'
 import { nanos } from '@nats-io/nats-core'
+import { handOverDurable } from './durable-handover.js'
 
 export interface DurableSpec {
   stream: string
@@ -9,6 +10,8 @@ export interface DurableSpec {
   maxAckPending: number
   ackWaitMs: number
   maxDeliver: number
+  /** Ack policy all: only where exactly one process reads the durable (DESIGN §3). */
+  ackAll?: boolean
 }
 
 export async function getConsumer(jsm: JetStreamManager, stream: string, name: string): Promise<ConsumerInfo | undefined> {
@@ -20,25 +23,36 @@ export async function getConsumer(jsm: JetStreamManager, stream: string, name: s
   }
 }
 
-/** Durable pull consumer with explicit acks (safe when several processes share it, DESIGN §3). */
+/**
+ * The durable pull consumer of a stateless group. Explicit acks by default: safe when several
+ * processes share it (a fleet). `ackAll` when one process owns it (a `run` under its run lease):
+ * one ack settles a batch (DESIGN §3); the caller owns it from now on, so inputs the last owner
+ * left pending are delivered again first. A durable under the other policy is recreated
+ * (core/jetstream/durable-handover.ts): 2.9 cannot change a consumer's ack policy in place.
+ */
 export async function ensureDurable(jsm: JetStreamManager, d: DurableSpec): Promise<ConsumerInfo> {
-  const cfg = {
+  const policy = d.ackAll ? AckPolicy.All : AckPolicy.Explicit
+  const existing = await getConsumer(jsm, d.stream, d.name)
+  // A new owner of an ack-all durable starts at its first unsettled input (core/jetstream/durable-handover.ts).
+  if (existing && (existing.config.ack_policy !== policy || (d.ackAll && existing.num_ack_pending > 0))) return handOverDurable(jsm, d, existing, policy)
+  const cfg: Partial<ConsumerConfig> = {
     durable_name: d.name,
     filter_subject: d.filterSubject,
-    ack_policy: AckPolicy.Explicit,
+    ack_policy: policy,
     deliver_policy: DeliverPolicy.All,
     max_ack_pending: d.maxAckPending,
     ack_wait: nanos(d.ackWaitMs),
     max_deliver: d.maxDeliver,
     max_batch: 0,
   }
-  const existing = await getConsumer(jsm, d.stream, d.name)
   if (existing) {
     const c = existing.config
     if (c.max_ack_pending === cfg.max_ack_pending && c.ack_wait === cfg.ack_wait && c.max_deliver === cfg.max_deliver && c.filter_subject === cfg.filter_subject) {
       return existing
     }
-    // 2.9: adding an existing durable with a new config updates it in place (FACTS).
+    // 2.9: adding an existing durable with a new config updates it in place (FACTS); where it
+    // starts and why (a switched durable's description) cannot change, so they are kept.
+    Object.assign(cfg, { deliver_policy: c.deliver_policy, opt_start_seq: c.opt_start_seq, description: c.description })
   }
   return jsm.consumers.add(d.stream, cfg)
 }

@@ -29,28 +29,37 @@ interface RawMsg {
   msg?: { _rdata?: Uint8Array; _msg?: { hdr?: number } }
 }
 
-const needles = new Map<string, Buffer>()
-/** The bytes searched for, encoded once per name. */
-function needle(text: string): Buffer {
-  let b = needles.get(text)
-  if (!b) needles.set(text, (b = Buffer.from(text)))
+const CR = 13
+const LF = 10
+
+const patterns = new Map<string, Uint8Array>()
+const valuePatterns = new Map<string, Uint8Array>()
+/** The bytes searched for, encoded once per text (names are constants: the lookup is cheap). */
+function bytesOf(cache: Map<string, Uint8Array>, key: string, text: string): Uint8Array {
+  let b = cache.get(key)
+  if (!b) cache.set(key, (b = Buffer.from(text)))
   return b
 }
 
-/**
- * Where `text` starts in the raw header block of `m`: -1 when it is not there, undefined when
- * nats.js keeps the message otherwise. Searches the whole buffer without copying or slicing it
- * (a match at or after the header block's end is in the payload: not a header).
- */
-function findInHeaders(m: JsMsg, text: string): { at: number; block: Uint8Array; end: number } | -1 | undefined {
+/** The raw buffer of `m` when nats.js keeps it as expected (another nats.js version: undefined). */
+function rawOf(m: JsMsg): { _rdata?: Uint8Array; _msg?: { hdr?: number } } | undefined {
   const raw = (m as unknown as RawMsg).msg
-  const data = raw?._rdata
-  const hdr = raw?._msg?.hdr
-  if (!(data instanceof Uint8Array) || typeof hdr !== 'number') return undefined
-  if (hdr <= 0) return -1
-  const end = Math.min(hdr, data.length)
-  const at = Buffer.isBuffer(data) ? data.indexOf(needle(text)) : Buffer.from(data.buffer, data.byteOffset, end).indexOf(needle(text))
-  return at === -1 || at >= end ? -1 : { at, block: data, end }
+  return raw?._rdata instanceof Uint8Array && typeof raw._msg?.hdr === 'number' ? raw : undefined
+}
+
+/**
+ * Where `pattern` starts in `data[0, end)` (the header block), or -1. A plain byte loop: header
+ * blocks are a few dozen bytes, shorter than what a call into Buffer.indexOf costs.
+ */
+function indexIn(data: Uint8Array, end: number, pattern: Uint8Array): number {
+  const n = pattern.length
+  const first = pattern[0]
+  outer: for (let i = 0, last = end - n; i <= last; i++) {
+    if (data[i] !== first) continue
+    for (let j = 1; j < n; j++) if (data[i + j] !== pattern[j]) continue outer
+    return i
+  }
+  return -1
 }
 
 /**
@@ -60,21 +69,31 @@ function findInHeaders(m: JsMsg, text: string): { at: number; block: Uint8Array;
  * when the message's raw form is not the one expected (another nats.js version).
  */
 export function hasHeader(m: JsMsg, name: string): boolean {
-  const found = findInHeaders(m, name)
-  if (found === -1) return false
+  const raw = rawOf(m)
+  if (raw) {
+    const hdr = raw._msg!.hdr!
+    if (hdr <= 0) return false
+    const data = raw._rdata!
+    if (indexIn(data, Math.min(hdr, data.length), bytesOf(patterns, name, name)) === -1) return false
+  }
   return m.headers?.has(name) ?? false
 }
 
 /**
  * The first value of header `name` (exact case, as nats.js matches it too), read from the raw
- * header block without decoding the others; decodes them all only as a fallback.
+ * header block without decoding the others (only the value's bytes become a string); decodes
+ * them all only as a fallback. Called per record on the hot path (record ids).
  */
 export function headerOf(m: JsMsg, name: string): string | undefined {
-  const found = findInHeaders(m, `\r\n${name}:`)
-  if (found === undefined) return m.headers?.get(name) || undefined
-  if (found === -1) return undefined
-  const from = found.at + name.length + 3
-  const block = Buffer.isBuffer(found.block) ? found.block : Buffer.from(found.block.buffer, found.block.byteOffset, found.end)
-  const stop = block.indexOf(needle('\r\n'), from)
-  return block.toString('utf8', from, stop === -1 || stop > found.end ? found.end : stop).trim() || undefined
+  const raw = rawOf(m)
+  if (!raw) return m.headers?.get(name) || undefined
+  const data = raw._rdata!
+  const end = Math.min(raw._msg!.hdr!, data.length)
+  const pattern = bytesOf(valuePatterns, name, `\r\n${name}:`)
+  const at = end <= 0 ? -1 : indexIn(data, end, pattern)
+  if (at === -1) return undefined
+  const from = at + pattern.length
+  let stop = from
+  while (stop < end && !(data[stop] === CR && data[stop + 1] === LF)) stop++
+  return Buffer.prototype.utf8Slice.call(data, from, stop).trim() || undefined
 }

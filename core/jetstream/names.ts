@@ -58,3 +58,6 @@ export function parseMessageId(id: string): ParsedMessageId | undefined {
   if (!m) return undefined
   return { pipeline: m[1]!, stageId: m[2]!, epoch: Number(m[3]), seq: Number(m[4]), index: m[5] ? Number(m[5]) : 0 }
 }
+
+/** KV bucket of `run` leases (key: the pipeline name): one `run` process per pipeline at a time. */
+export const RUN_LEASES_BUCKET = 'trib-run-leases'

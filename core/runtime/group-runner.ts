@@ -8,6 +8,7 @@ import type { StageGroup } from './topology.js'
 import type { Logger } from '../log/logger.js'
 import { TributaryError, errorMessage } from '../errors.js'
 import { H, headerOf } from '../jetstream/headers.js'
+import { deliveryCount } from '../jetstream/delivery-count.js'
 import { messageId } from '../jetstream/names.js'
 import { celCompiler } from '../expr/cel.js'
 import { deadLetterMessage } from './dlq.js'
@@ -43,11 +44,14 @@ export interface GroupDeps {
   /** The consumer's ack wait: held inputs get in-progress acks while a write is retried. */
   ackWaitMs: number
   /**
-   * The durable has ack policy all and this group is its only reader (a replay's own consumer):
+   * The durable has ack policy all and this group is its only reader (a `run` under its run
+   * lease, a replay's own consumer):
    * one ack per write settles every input before it, and failed inputs are retried in process
    * instead of nak'd (DESIGN: never on a shared durable).
    */
   ackAll?: boolean
+  /** Inputs up to this stream sequence may have been processed under the durable's previous ack policy: they count as redelivered. */
+  redeliveredThrough?: number
   /** Replay: sink idempotency keys carry this epoch, so reprocessed records are not taken for the first pass. */
   idEpoch?: number
   /** Per-stage metrics, reported per batch (absent: not measured). */
@@ -65,7 +69,7 @@ export interface GroupDeps {
 interface Output {
   record: JsonObject
   origin: JsMsg
-  /** The origin was delivered before (parsed once per input: JsMsg.info parses the reply subject). */
+  /** The origin was delivered before (read once per input, from its reply subject). */
   redelivered: boolean
   /** Index of this output among the outputs of its input (split → several). */
   index: number
@@ -252,7 +256,8 @@ export class GroupRunner {
     for (const m of msgs) {
       this.held.push(m)
       this.heldAt.push(now)
-      const text = decoder.decode(m.data)
+      const data = m.data // a getter that slices the raw buffer on every read
+      const text = decoder.decode(data)
       let v: unknown
       try {
         v = JSON.parse(text)
@@ -265,7 +270,7 @@ export class GroupRunner {
         continue
       }
       records.push(v as JsonObject)
-      outs.push({ record: v as JsonObject, origin: m, redelivered: m.info.deliveryCount > 1, index: 0, size: m.data.length })
+      outs.push({ record: v as JsonObject, origin: m, redelivered: deliveryCount(m) > 1 || this.processedBefore(m), index: 0, size: data.length })
     }
     this.stats.in += msgs.length
 
@@ -308,6 +313,11 @@ export class GroupRunner {
     this.stats.out += outs.length
     this.processed += msgs.length
     for (const s of this.sinks) if (s.settled) s.covered = this.processed
+  }
+
+  private processedBefore(m: JsMsg): boolean {
+    const through = this.deps.redeliveredThrough
+    return through !== undefined && through > 0 && m.seq <= through
   }
 
   /** The fused transforms over a batch; inputs whose records fail land in `failed`, their outputs left out. */

@@ -7,6 +7,7 @@ import type { Logger } from '../log/logger.js'
 import { TributaryError } from '../errors.js'
 import { ensureStream } from '../jetstream/stream.js'
 import { createBatchFetcher, ensureDurable, getConsumer } from '../jetstream/consumer.js'
+import { redeliveredThrough } from '../jetstream/durable-handover.js'
 import { createPublisher } from '../jetstream/publisher.js'
 import { openStateBucket } from '../jetstream/kv-state.js'
 import { streamName } from '../jetstream/names.js'
@@ -70,6 +71,12 @@ export interface RuntimeOptions {
   maxDeliver?: number
   /** Which parts this process runs (default: all of them). */
   parts?: RuntimeParts
+  /**
+   * This process is the only reader of the pipeline's stateless groups (a `run` holding the
+   * pipeline's run lease): their durables take ack policy all, failures are retried in process.
+   * Never for durables that other processes share (a fleet).
+   */
+  exclusive?: boolean
 }
 
 /**
@@ -150,7 +157,9 @@ export async function createRuntime(spec: PipelineSpec, deps: RuntimeDeps, opts:
       if (opts.parts && !opts.parts.groups(g, false)) continue
       const { transforms, sinks } = await openGroup(g)
       const maxRows = Math.max(0, ...sinks.map((s) => s.writer.batching?.rows ?? 1000))
-      await ensureDurable(jsm, {
+      const exclusive = opts.exclusive === true
+      const durable = await ensureDurable(jsm, {
+        ackAll: exclusive,
         stream,
         name: g.consumer,
         filterSubject: g.inputSubject,
@@ -167,7 +176,7 @@ export async function createRuntime(spec: PipelineSpec, deps: RuntimeDeps, opts:
         })
       // A fetch loop found wedged is replaced; the durable stays (core/runtime/wedge-detector.ts).
       const refetch = { open: openFetcher, info: () => getConsumer(jsm, stream, g.consumer), periodMs: FETCH_EXPIRES_MS }
-      runners.push(new GroupRunner(g, transforms, sinks, { pipeline: spec.name, epoch, publisher, fetcher: openFetcher(), refetch, logger: deps.logger, signal: abort.signal, maxDeliver, ackWaitMs, metrics, route }))
+      runners.push(new GroupRunner(g, transforms, sinks, { pipeline: spec.name, epoch, publisher, fetcher: openFetcher(), refetch, logger: deps.logger, signal: abort.signal, maxDeliver, ackWaitMs, metrics, route, ackAll: exclusive, redeliveredThrough: redeliveredThrough(durable) }))
     }
   } catch (err) {
     for (const c of closers.reverse()) await c().catch(() => undefined)

@@ -79,31 +79,37 @@ export default defineSink<ClickHouseSinkConfig>({
     return {
       batching: { rows: cfg.batch.rows, bytes: cfg.batch.bytes, maxWaitMs: parseDuration(cfg.batch.maxWait) },
       async write(batch) {
-        const coerced: JsonObject[] = []
-        let indexes = batch.records.map((_, i) => i)
+        const { records, ids } = batch
+        let present: Set<string> | undefined
         if (originCol && batch.redelivered) {
-          const present = await presentOrigins(ch, table, originCol, batch.ids)
-          if (present.size) {
-            indexes = indexes.filter((i) => !present.has(batch.ids[i]!))
-            ctx.logger.info({ table: cfg.table, skipped: present.size }, 'redelivered batch: skipped rows already in the table')
-          }
+          present = await presentOrigins(ch, table, originCol, ids)
+          if (present.size) ctx.logger.info({ table: cfg.table, skipped: present.size }, 'redelivered batch: skipped rows already in the table')
+          else present = undefined
         }
+        // One pass: the rows to insert, their batch indexes and their ids (the origin column's values).
         const refused: { index: number; reason: string }[] = []
-        if (coerce) {
-          indexes = indexes.filter((i) => {
+        const rows: JsonObject[] = []
+        const indexes: number[] = []
+        const origins: string[] = []
+        for (let i = 0; i < records.length; i++) {
+          if (present?.has(ids[i]!)) continue
+          let row = records[i]!
+          if (coerce) {
             try {
-              coerced[i] = coerce!(batch.records[i]!)
-              return true
+              row = coerce(row)
             } catch (err) {
               refused.push({ index: i, reason: (err as Error).message })
-              return false
+              continue
             }
-          })
+          }
+          rows.push(row)
+          indexes.push(i)
+          origins.push(ids[i]!)
         }
-        if (indexes.length === 0) return refused.length ? { rejected: refused } : undefined
-        const recordAt = (i: number): JsonObject => (coerce ? coerced[i]! : batch.records[i]!)
-        const rows: JsonObject[] = g.originColumn ? indexes.map((i) => ({ ...recordAt(i), [g.originColumn!]: batch.ids[i]! })) : indexes.map(recordAt)
-        const rejected = [...refused, ...(await insertIsolating(ch, cfg.table, rows, indexes, settingsFor(batch.ids)))]
+        if (rows.length === 0) return refused.length ? { rejected: refused } : undefined
+        // The origin goes in as an added column: no copy of each row to carry it.
+        const column = g.originColumn ? { name: g.originColumn, values: origins } : undefined
+        const rejected = [...refused, ...(await insertIsolating(ch, cfg.table, rows, indexes, settingsFor(ids), column))]
         return rejected.length ? { rejected } : undefined
       },
       close: () => ch.close(),

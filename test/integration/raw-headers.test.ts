@@ -4,9 +4,10 @@ import { headers, type NatsConnection } from '@nats-io/nats-core'
 import { AckPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream'
 import { startNatsServer, type TestNatsServer } from '../helpers/nats-server.js'
 import { H, hasHeader, headerOf } from '../../core/jetstream/headers.js'
+import { deliveryCount } from '../../core/jetstream/delivery-count.js'
 
-// The hot path reads headers from nats.js's raw message bytes; this holds it to what
-// `msg.headers` decodes, on messages delivered by a real server.
+// The hot path reads headers and delivery counts from nats.js's raw message bytes; this holds
+// them to what `msg.headers` and `msg.info` decode, on messages delivered by a real server.
 describe('headers read from the raw message', () => {
   let server: TestNatsServer
   let nc: NatsConnection
@@ -49,5 +50,33 @@ describe('headers read from the raw message', () => {
     expect(headerOf(msgs[0]!, H.eventTime)).toBe('1790000000000')
     expect(headerOf(msgs[1]!, 'X-Multi')).toBe('one')
     expect(hasHeader(msgs[2]!, H.msgId)).toBe(false)
+  })
+
+  it('delivery counts agree with msg.info, first delivery and redelivered', async () => {
+    const jsm = await jetstreamManager(nc)
+    await jsm.streams.add({ name: 'RAWDC', subjects: ['rawdc.>'] })
+    const js = jetstream(nc)
+    await js.publish('rawdc.a', 'x')
+    await js.publish('rawdc.b', 'y')
+    await jsm.consumers.add('RAWDC', { durable_name: 'c', ack_policy: AckPolicy.Explicit })
+    const consumer = await js.consumers.get('RAWDC', 'c')
+    const fetchAll = async (): Promise<JsMsg[]> => {
+      const out: JsMsg[] = []
+      for await (const m of await consumer.fetch({ max_messages: 2, expires: 2000 })) out.push(m)
+      return out
+    }
+    const first = await fetchAll()
+    expect(first).toHaveLength(2)
+    // The fast path's assumption about nats.js (else it falls back to msg.info).
+    expect((first[0] as unknown as { msg: { _msg: { reply: unknown } } }).msg._msg.reply).toBeInstanceOf(Uint8Array)
+    for (const m of first) expect(deliveryCount(m)).toBe(m.info.deliveryCount)
+    expect(first.map(deliveryCount)).toEqual([1, 1])
+    first[0]!.ack()
+    first[1]!.nak()
+    const again = await fetchAll()
+    expect(again).toHaveLength(1)
+    expect(deliveryCount(again[0]!)).toBe(again[0]!.info.deliveryCount)
+    expect(deliveryCount(again[0]!)).toBe(2)
+    again[0]!.ack()
   })
 })

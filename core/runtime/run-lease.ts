@@ -1,0 +1,76 @@
+import { hostname } from 'node:os'
+import { jetstream } from '@nats-io/jetstream'
+import type { NatsConnection } from '@nats-io/nats-core'
+import { TributaryError } from '../errors.js'
+import { createLeases } from '../lease/leases.js'
+import { kvLeaseStore, openLeaseBucket } from '../lease/kv-store.js'
+import { leaseTiming } from '../lease/timing.js'
+import type { Lease } from '../lease/types.js'
+import { RUN_LEASES_BUCKET } from '../jetstream/names.js'
+import { instanceId } from '../status/heartbeat.js'
+
+export const RUN_LEASE_TTL_MS = 15_000
+
+export interface RunLeaseOptions {
+  replicas?: number
+  ttlMs?: number
+  onError?: (err: unknown) => void
+}
+
+/**
+ * One `run` process per pipeline: its stateless groups then own their durables alone and take ack
+ * policy all (one ack settles a batch; DESIGN §3). A second `run` is refused while the holder
+ * renews; a holder on this host whose process is gone (kill -9) is taken over at once, and one
+ * elsewhere that stopped renewing is waited out (at most a TTL). Several processes sharing a
+ * pipeline is what a fleet is for (explicit acks on shared durables).
+ */
+export async function holdRunLease(nc: NatsConnection, pipeline: string, opts: RunLeaseOptions = {}): Promise<Lease> {
+  const bucket = await openLeaseBucket(jetstream(nc), RUN_LEASES_BUCKET, { ttlMs: opts.ttlMs ?? RUN_LEASE_TTL_MS, replicas: opts.replicas })
+  const store = kvLeaseStore(bucket.kv)
+  const timing = leaseTiming(bucket.ttlMs)
+  const leases = createLeases(store, { owner: instanceId(hostname(), process.pid), timing, onError: (_key, err) => opts.onError?.(err) })
+  const deadline = Date.now() + timing.ttlMs + timing.pollMs
+  for (;;) {
+    const lease = await leases.tryAcquire(pipeline)
+    if (lease) return lease
+    const held = await store.get(pipeline)
+    if (!held) continue // expired between the two calls
+    const holder = parseHolder(held.value)
+    if (holder && deadOnThisHost(holder.owner)) {
+      await store.delete(pipeline, held.revision)
+      continue
+    }
+    const silentMs = holder ? Date.now() - Date.parse(holder.renewedAt) : Infinity
+    // A holder that missed two renewals is probably gone: its key expires within the TTL.
+    if (silentMs > 2 * timing.renewEveryMs && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, timing.pollMs))
+      continue
+    }
+    throw new TributaryError('E_RUNNING', `pipeline "${pipeline}" is already running in another process (${holder?.owner ?? 'unknown'}, since ${holder?.acquiredAt ?? '?'})`, {
+      hint: 'stop that run first (Ctrl-C or SIGTERM drains it); to spread one pipeline over several processes, deploy it to a fleet (`tributary pipelines deploy`) and start workers',
+    })
+  }
+}
+
+function parseHolder(value: string): { owner: string; acquiredAt: string; renewedAt: string } | undefined {
+  try {
+    const r = JSON.parse(value) as { owner?: unknown; acquiredAt?: unknown; renewedAt?: unknown }
+    return typeof r.owner === 'string' ? { owner: r.owner, acquiredAt: String(r.acquiredAt ?? ''), renewedAt: String(r.renewedAt ?? '') } : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** An owner id (core/status/heartbeat.ts instanceId) of this host whose process no longer exists. */
+export function deadOnThisHost(owner: string, host = hostname()): boolean {
+  const prefix = instanceId(host, 0).slice(0, -1) // "<host>-"
+  if (!owner.startsWith(prefix)) return false
+  const pid = Number(owner.slice(prefix.length))
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false
+  try {
+    process.kill(pid, 0)
+    return false
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH'
+  }
+}
