@@ -43,6 +43,11 @@ export async function handOverDurable(jsm: JetStreamManager, d: DurableSpec, exi
     if (!again) break
     info = again
   }
+  if (existing.config.ack_policy !== policy) {
+    // Several workers may start on one switched pipeline: the first one's durable is kept.
+    const fresh = await infoOrUndefined(jsm, d)
+    if (fresh?.config.ack_policy === policy) return fresh
+  }
   // A durable that acked nothing yet reports a floor of 0: it still starts where it was created to.
   const started = info.config.deliver_policy === DeliverPolicy.StartSequence ? (info.config.opt_start_seq ?? 1) - 1 : 0
   const after = Math.max(info.ack_floor.stream_seq, started)

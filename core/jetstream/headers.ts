@@ -32,13 +32,12 @@ interface RawMsg {
 const CR = 13
 const LF = 10
 
-const patterns = new Map<string, Uint8Array>()
-const valuePatterns = new Map<string, Uint8Array>()
-/** The bytes searched for, encoded once per text (names are constants: the lookup is cheap). */
-function bytesOf(cache: Map<string, Uint8Array>, key: string, text: string): Uint8Array {
-  let b = cache.get(key)
-  if (!b) cache.set(key, (b = Buffer.from(text)))
-  return b
+const patterns = new Map<string, { name: Uint8Array; line: Uint8Array }>()
+/** The bytes searched for: `name`, and `\r\n<name>:` (a header line's start), encoded once per name. */
+function patternsOf(name: string): { name: Uint8Array; line: Uint8Array } {
+  let p = patterns.get(name)
+  if (!p) patterns.set(name, (p = { name: Buffer.from(name), line: Buffer.from(`\r\n${name}:`) }))
+  return p
 }
 
 /** The raw buffer of `m` when nats.js keeps it as expected (another nats.js version: undefined). */
@@ -74,7 +73,7 @@ export function hasHeader(m: JsMsg, name: string): boolean {
     const hdr = raw._msg!.hdr!
     if (hdr <= 0) return false
     const data = raw._rdata!
-    if (indexIn(data, Math.min(hdr, data.length), bytesOf(patterns, name, name)) === -1) return false
+    if (indexIn(data, Math.min(hdr, data.length), patternsOf(name).name) === -1) return false
   }
   return m.headers?.has(name) ?? false
 }
@@ -89,7 +88,7 @@ export function headerOf(m: JsMsg, name: string): string | undefined {
   if (!raw) return m.headers?.get(name) || undefined
   const data = raw._rdata!
   const end = Math.min(raw._msg!.hdr!, data.length)
-  const pattern = bytesOf(valuePatterns, name, `\r\n${name}:`)
+  const pattern = patternsOf(name).line
   const at = end <= 0 ? -1 : indexIn(data, end, pattern)
   if (at === -1) return undefined
   const from = at + pattern.length
