@@ -1,3 +1,4 @@
+import { deliveryCount, streamSeq } from '../jetstream/reply-subject.js'
 import type { JsMsg } from '@nats-io/jetstream'
 import type { BatchFetcher } from '../jetstream/consumer.js'
 import { H, hasHeader } from '../jetstream/headers.js'
@@ -53,10 +54,11 @@ export function boundedFetcher(inner: BatchFetcher, opts: BoundedFetcherOptions)
       if (batch === undefined) return undefined
       const out: JsMsg[] = []
       for (const m of batch) {
-        if (m.seq >= opts.endSeq) endSeen = true
-        const first = m.info.deliveryCount === 1
-        if (m.seq > opts.endSeq || redundantCopy(m)) {
-          if (first && m.seq <= opts.endSeq) counts.skipped++
+        const seq = streamSeq(m)
+        if (seq >= opts.endSeq) endSeen = true
+        const first = deliveryCount(m) === 1
+        if (seq > opts.endSeq || redundantCopy(m)) {
+          if (first && seq <= opts.endSeq) counts.skipped++
           m.ack()
           continue
         }

@@ -8,7 +8,7 @@ import type { StageGroup } from './topology.js'
 import type { Logger } from '../log/logger.js'
 import { TributaryError, errorMessage } from '../errors.js'
 import { H, headerOf } from '../jetstream/headers.js'
-import { deliveryCount } from '../jetstream/delivery-count.js'
+import { deliveryCount, streamSeq } from '../jetstream/reply-subject.js'
 import { messageId } from '../jetstream/names.js'
 import { celCompiler } from '../expr/cel.js'
 import { deadLetterMessage } from './dlq.js'
@@ -317,7 +317,7 @@ export class GroupRunner {
 
   private processedBefore(m: JsMsg): boolean {
     const through = this.deps.redeliveredThrough
-    return through !== undefined && through > 0 && m.seq <= through
+    return through !== undefined && through > 0 && streamSeq(m) <= through
   }
 
   /** The fused transforms over a batch; inputs whose records fail land in `failed`, their outputs left out. */
@@ -471,7 +471,7 @@ export class GroupRunner {
 
   private outputMessage(o: Output): OutMessage {
     const h = headers()
-    h.set(H.msgId, messageId(this.deps.pipeline, this.group.id, this.deps.epoch, o.origin.seq, o.index))
+    h.set(H.msgId, messageId(this.deps.pipeline, this.group.id, this.deps.epoch, streamSeq(o.origin), o.index))
     // Event time is record metadata: it follows the record across hops (a window downstream reads it).
     const et = headerOf(o.origin, H.eventTime)
     if (et) h.set(H.eventTime, et)
@@ -481,7 +481,7 @@ export class GroupRunner {
   /** A replay keys records by its own epoch and the input's stream sequence (unique, unlike re-read source offsets). */
   private recordId(o: Output): string {
     const e = this.deps.idEpoch
-    return e === undefined ? recordId(o) : messageId(this.deps.pipeline, this.group.id, e, o.origin.seq, o.index)
+    return e === undefined ? recordId(o) : messageId(this.deps.pipeline, this.group.id, e, streamSeq(o.origin), o.index)
   }
 
   private deadLetter(m: JsMsg, stage: StageSpec, reason: string, code: string, index?: number, tries = m.info.deliveryCount): OutMessage {

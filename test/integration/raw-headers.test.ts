@@ -4,7 +4,7 @@ import { headers, type NatsConnection } from '@nats-io/nats-core'
 import { AckPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream'
 import { startNatsServer, type TestNatsServer } from '../helpers/nats-server.js'
 import { H, hasHeader, headerOf } from '../../core/jetstream/headers.js'
-import { deliveryCount } from '../../core/jetstream/delivery-count.js'
+import { deliveryCount } from '../../core/jetstream/reply-subject.js'
 
 // The hot path reads headers and delivery counts from nats.js's raw message bytes; this holds
 // them to what `msg.headers` and `msg.info` decode, on messages delivered by a real server.

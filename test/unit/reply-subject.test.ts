@@ -2,26 +2,28 @@ import { createRequire } from 'node:module'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { JsMsg } from '@nats-io/jetstream'
-import { deliveryCount, deliveryCountIn } from '../../core/jetstream/delivery-count.js'
+import { deliveryCount, deliveryCountIn, streamSeq, streamSeqIn } from '../../core/jetstream/reply-subject.js'
 
 // nats.js's own parser, which `m.info` runs; not in the package's exports, so loaded by file.
 const require = createRequire(import.meta.url)
 const { parseInfo } = require(path.join(path.dirname(require.resolve('@nats-io/jetstream')), 'jsmsg.js')) as {
-  parseInfo(s: string): { deliveryCount: number }
+  parseInfo(s: string): { deliveryCount: number; streamSequence: number }
 }
 
-/** What nats.js makes of `s`: the count, or 'throws'. */
-function theirs(s: string): number | 'throws' {
+type Field = 'deliveryCount' | 'streamSequence'
+
+/** What nats.js makes of `s`: the field, or 'throws'. */
+function theirs(s: string, field: Field = 'deliveryCount'): number | 'throws' {
   try {
-    return parseInfo(s).deliveryCount
+    return parseInfo(s)[field]
   } catch {
     return 'throws'
   }
 }
 
-function ours(s: string): number | 'throws' {
+function ours(s: string, field: Field = 'deliveryCount'): number | 'throws' {
   try {
-    return deliveryCountIn(Buffer.from(s))
+    return (field === 'deliveryCount' ? deliveryCountIn : streamSeqIn)(Buffer.from(s))
   } catch {
     return 'throws'
   }
@@ -59,9 +61,13 @@ const subjects = [
   'X$JS.ACK.S.c.1.1.1.1.0',
 ]
 
-describe('deliveryCount', () => {
-  it.each(subjects)('agrees with nats.js parseInfo on %j', (s) => {
+describe('deliveryCount and streamSeq', () => {
+  it.each(subjects)('agree with nats.js parseInfo on %j', (s) => {
     expect(ours(s)).toBe(theirs(s))
+    // The sequence token beside it, with the same odd forms moved one token on.
+    expect(ours(s, 'streamSequence')).toBe(theirs(s, 'streamSequence'))
+    const shifted = s.replace(/^(\$JS\.ACK\.(?:[^.]*\.){2,4}?)([^.]*)\.([^.]*)\./, '$1$3.$2.')
+    expect(ours(shifted, 'streamSequence')).toBe(theirs(shifted, 'streamSequence'))
   })
 
   it('reads the count from both reply forms', () => {
@@ -74,5 +80,8 @@ describe('deliveryCount', () => {
     expect(deliveryCount(raw('$JS.ACK._.H.S.c.2.9.9.1.0'))).toBe(2)
     expect(() => deliveryCount(raw('_INBOX.x'))).toThrow('not a jetstream message')
     expect(deliveryCount({ info: { deliveryCount: 4 } } as unknown as JsMsg)).toBe(4)
+    expect(streamSeq(raw('$JS.ACK.S.c.2.9.7.1.0'))).toBe(9)
+    expect(streamSeq(raw('$JS.ACK._.H.S.c.2.11.9.1.0'))).toBe(11)
+    expect(streamSeq({ seq: 5 } as unknown as JsMsg)).toBe(5)
   })
 })

@@ -9,6 +9,12 @@ const DOT = 46
 const ZERO = 48
 const PREFIX = Buffer.from('$JS.ACK.')
 
+/** The reply subject's raw bytes when nats.js kept them (it decodes them only when read). */
+function rawReply(m: JsMsg): Uint8Array | undefined {
+  const reply = (m as unknown as RawReply).msg?._msg?.reply
+  return reply instanceof Uint8Array ? reply : undefined
+}
+
 /**
  * How many times `m` has been delivered. `m.info` (nats.js parseInfo) decodes the reply subject,
  * splits it and builds an object per message, which shows in profiles of the hot path; this reads
@@ -16,37 +22,53 @@ const PREFIX = Buffer.from('$JS.ACK.')
  * never has its subject decoded). Falls back to `m.info` when nats.js keeps the message otherwise.
  */
 export function deliveryCount(m: JsMsg): number {
-  const reply = (m as unknown as RawReply).msg?._msg?.reply
-  return reply instanceof Uint8Array ? deliveryCountIn(reply) : m.info.deliveryCount
+  const reply = rawReply(m)
+  return reply ? deliveryCountIn(reply) : m.info.deliveryCount
+}
+
+/** `m.seq` (the stream sequence), read the same way. */
+export function streamSeq(m: JsMsg): number {
+  const reply = rawReply(m)
+  return reply ? streamSeqIn(reply) : m.seq
 }
 
 /**
  * The delivery count in a JetStream reply subject, by the token rules of parseInfo in
- * @nats-io/jetstream 3.4 (test/unit/delivery-count.test.ts holds it to them): 9 tokens
+ * @nats-io/jetstream 3.4 (test/unit/reply-subject.test.ts holds it to them): 9 tokens
  * `$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>` (2.9), 11 or more with
  * `<domain>.<account hash>` after `$JS.ACK` (v2); anything else is not a JetStream message and
  * throws as parseInfo does.
  */
 export function deliveryCountIn(reply: Uint8Array): number {
-  // Dots around token 4 (2.9 form) and token 6 (v2 form): which applies is known once all are counted.
+  return tokenIn(reply, 4)
+}
+
+/** The stream sequence in a JetStream reply subject (see deliveryCountIn). */
+export function streamSeqIn(reply: Uint8Array): number {
+  return tokenIn(reply, 5)
+}
+
+/** Integer token `index` of the 2.9 form (index + 2 in the v2 form). */
+function tokenIn(reply: Uint8Array, index: number): number {
+  // The dots around the token in both forms: which form applies is known once all are counted.
   let dots = 0
-  let d3 = -1
-  let d4 = -1
-  let d5 = -1
-  let d6 = -1
+  let a1 = -1
+  let b1 = -1
+  let a2 = -1
+  let b2 = -1
   for (let i = 0; i < reply.length; i++) {
     if (reply[i] !== DOT) continue
-    if (dots === 3) d3 = i
-    else if (dots === 4) d4 = i
-    else if (dots === 5) d5 = i
-    else if (dots === 6) d6 = i
+    if (dots === index - 1) a1 = i
+    else if (dots === index) b1 = i
+    if (dots === index + 1) a2 = i
+    else if (dots === index + 2) b2 = i
     dots++
   }
   const tokens = dots + 1
   if ((tokens !== 9 && tokens < 11) || !startsWith(reply, PREFIX)) {
     throw new Error('unable to parse delivery info - not a jetstream message')
   }
-  return tokens === 9 ? intToken(reply, d3 + 1, d4) : intToken(reply, d5 + 1, d6)
+  return tokens === 9 ? intToken(reply, a1 + 1, b1) : intToken(reply, a2 + 1, b2)
 }
 
 function startsWith(b: Uint8Array, prefix: Uint8Array): boolean {
