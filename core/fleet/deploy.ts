@@ -10,6 +10,7 @@ import type { PluginRegistry } from '../plugins/types.js'
 import { compileTopology, topologyConsumers } from '../runtime/topology.js'
 import { readJetStreamState, statefulStageIds } from '../app/plan-pipeline.js'
 import { checkFleetSpec } from './fleet-checks.js'
+import { runLeaseHolder } from '../runtime/run-lease.js'
 import { diffRevisions, pipelineSummary, type StageChange } from './stage-diff.js'
 import { openFleetStore, type FleetStore } from './store.js'
 import { whoAmI } from './identity.js'
@@ -64,6 +65,12 @@ export async function deployPipeline(nc: NatsConnection, registry: PluginRegistr
   const source = await revisionSource(store, registry, req)
   const spec = await loadPipelineFromText(source.text, source.file, registry, { env: req.env })
   checkFleetSpec(spec, registry)
+  const runner = await runLeaseHolder(nc, spec.name)
+  if (runner) {
+    throw new TributaryError('E_FLEET', `pipeline ${spec.name} is running in \`tributary run\` (${runner.owner}, since ${runner.acquiredAt}): a run and a fleet cannot read its consumers at once`, {
+      hint: 'stop that run first (Ctrl-C drains it), then deploy: the workers carry on where it stopped',
+    })
+  }
 
   const current = await store?.deployment(spec.name)
   const running = current ? await store!.revision(spec.name, current.revision) : undefined

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os'
 import { jetstream } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/nats-core'
+import { Kvm } from '@nats-io/kv'
 import { TributaryError } from '../errors.js'
 import { createLeases } from '../lease/leases.js'
 import { kvLeaseStore, openLeaseBucket } from '../lease/kv-store.js'
@@ -73,4 +74,18 @@ export function deadOnThisHost(owner: string, host = hostname()): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'ESRCH'
   }
+}
+
+/** Who holds `pipeline`'s run lease now (a live `tributary run`), without creating the bucket. */
+export async function runLeaseHolder(nc: NatsConnection, pipeline: string): Promise<{ owner: string; acquiredAt: string } | undefined> {
+  let kv
+  try {
+    kv = await new Kvm(jetstream(nc)).open(RUN_LEASES_BUCKET)
+  } catch {
+    return undefined // no run has ever held a lease here
+  }
+  const e = await kv.get(pipeline)
+  if (!e || e.operation !== 'PUT') return undefined
+  const holder = parseHolder(e.string())
+  return holder && !deadOnThisHost(holder.owner) ? holder : undefined
 }

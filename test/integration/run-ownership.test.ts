@@ -3,7 +3,9 @@ import { connect } from '@nats-io/transport-node'
 import type { NatsConnection } from '@nats-io/nats-core'
 import { AckPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream'
 import { Kvm } from '@nats-io/kv'
-import { hostname } from 'node:os'
+import os, { hostname } from 'node:os'
+import path from 'node:path'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { startNatsServer, type TestNatsServer } from '../helpers/nats-server.js'
 import { holdRunLease } from '../../core/runtime/run-lease.js'
 import { ensureDurable } from '../../core/jetstream/consumer.js'
@@ -11,6 +13,8 @@ import { redeliveredThrough } from '../../core/jetstream/durable-handover.js'
 import { RUN_LEASES_BUCKET } from '../../core/jetstream/names.js'
 import { instanceId } from '../../core/status/heartbeat.js'
 import { TributaryError } from '../../core/errors.js'
+import { deployPipeline } from '../../core/fleet/deploy.js'
+import { openRegistry } from '../../core/app/session.js'
 
 // One `run` per pipeline (its run lease), and the durables it then owns under ack policy all,
 // switched from and back to the explicit acks a fleet shares. Real nats-server.
@@ -53,6 +57,31 @@ describe('the run lease', () => {
     const held = JSON.parse((await kv.get('crashed'))!.string()) as { owner: string }
     expect(held.owner).toBe(instanceId(hostname(), process.pid))
     await lease.release()
+  })
+
+  it('keeps a fleet from deploying a pipeline while its run is live', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'trib-runown-'))
+    try {
+      await writeFile(path.join(dir, 'in.ndjson'), '{"n":1}\n')
+      const file = path.join(dir, 'deployed.yaml')
+      await writeFile(file, 'name: deployed\nsource: { use: file, config: { path: in.ndjson } }\nsinks: [ { use: file, config: { path: out.ndjson } } ]\n')
+      const registry = await openRegistry(path.join(dir, 'home'))
+      const lease = await holdRunLease(nc, 'deployed')
+      try {
+        const err = await deployPipeline(nc, registry, { fleet: 'own', target: file, env: process.env }).then(
+          () => undefined,
+          (e: unknown) => e as TributaryError,
+        )
+        expect(err?.code).toBe('E_FLEET')
+        expect(err?.message).toContain(instanceId(hostname(), process.pid))
+      } finally {
+        await lease.release()
+      }
+      const done = await deployPipeline(nc, registry, { fleet: 'own', target: file, env: process.env })
+      expect(done.revision).toBe(1)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 
   it('refuses a live holder on another host', async () => {
