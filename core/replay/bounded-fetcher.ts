@@ -35,7 +35,13 @@ export interface BoundedFetcherOptions {
 export function boundedFetcher(inner: BatchFetcher, opts: BoundedFetcherOptions): BoundedFetcher {
   const counts: ReplayCounts = { read: 0, skipped: 0 }
   let endSeen = false
+  let flushAsked = false
   let caughtUp = false
+  const finish = (): undefined => {
+    caughtUp = true
+    inner.stop({ now: true })
+    return undefined
+  }
 
   const redundantCopy = (m: JsMsg): boolean => {
     if (!hasHeader(m, H.redriveOf)) return false
@@ -50,6 +56,15 @@ export function boundedFetcher(inner: BatchFetcher, opts: BoundedFetcherOptions)
     },
     async next() {
       if (caughtUp) return undefined
+      if (endSeen) {
+        // Everything up to the end was handed over: once written and acked the replay is done,
+        // so write it now (an empty batch) rather than wait out a fetch that brings nothing.
+        if (await opts.settled(true)) return finish()
+        if (!flushAsked) {
+          flushAsked = true
+          return []
+        }
+      }
       const batch = await inner.next()
       if (batch === undefined) return undefined
       const out: JsMsg[] = []
@@ -65,11 +80,7 @@ export function boundedFetcher(inner: BatchFetcher, opts: BoundedFetcherOptions)
         if (first) counts.read++
         out.push(m)
       }
-      if (out.length === 0 && (endSeen || batch.length === 0) && (await opts.settled(endSeen))) {
-        caughtUp = true
-        inner.stop({ now: true })
-        return undefined
-      }
+      if (out.length === 0 && (endSeen || batch.length === 0) && (await opts.settled(endSeen))) return finish()
       return out
     },
     stop(o) {
