@@ -5,6 +5,8 @@ import { RunObserver } from './observe-run.js'
 import { limitHeapGrowth } from '../runtime/heap-growth.js'
 import { holdRunLease } from '../runtime/run-lease.js'
 import type { Lease } from '../lease/types.js'
+import type { NatsConnection } from '@nats-io/nats-core'
+import { TributaryError } from '../errors.js'
 
 export interface RunOptions {
   home: string
@@ -38,8 +40,34 @@ export async function runPipelineFile(file: string, opts: RunOptions): Promise<R
   let stopping = false
   let runtime: Awaited<ReturnType<typeof createRuntime>> | undefined
   let lease: Lease | undefined
-  let lostLease: unknown
   let releasing = false
+  /**
+   * A lease lost while NATS was unreachable (a server restart) is taken again once it answers:
+   * the groups share their durables under explicit acks, so the gap is harmless; a second run
+   * that took it meanwhile is only logged.
+   */
+  const watchRunLease = (held: Lease, nc: NatsConnection): void => {
+    held.lost.addEventListener('abort', () => {
+      if (releasing) return
+      log.warn({ err: (held.lost.reason as Error).message }, 'run lease lost; taking it again')
+      void (async () => {
+        while (!releasing) {
+          try {
+            lease = await holdRunLease(nc, spec.name, { replicas: spec.replicas })
+            if (releasing) await lease.release()
+            else watchRunLease(lease, nc)
+            return
+          } catch (err) {
+            if (err instanceof TributaryError && err.code === 'E_RUNNING') {
+              log.error({ err: err.message }, 'another run took this pipeline over while NATS was unreachable; both now share its consumers')
+              return
+            }
+            await new Promise((r) => setTimeout(r, 2000).unref())
+          }
+        }
+      })()
+    })
+  }
   if (opts.handleSignals) {
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
@@ -48,15 +76,10 @@ export async function runPipelineFile(file: string, opts: RunOptions): Promise<R
     await observer.listen()
     const { nc, origin } = await session.nats(spec.nats)
     const registry = await session.registry()
-    // One `run` per pipeline: its groups own their durables (ack policy all).
+    // One `run` per pipeline (a second is refused, naming this one); a fleet is how it scales out.
     lease = await holdRunLease(nc, spec.name, { replicas: spec.replicas, onError: (err) => log.warn({ err: (err as Error).message }, 'run lease renewal failed; retrying') })
-    lease.lost.addEventListener('abort', () => {
-      if (releasing) return
-      lostLease = lease?.lost.reason
-      log.error({ err: (lostLease as Error).message }, 'run lease lost: stopping (another process may run this pipeline now)')
-      runtime?.stop()
-    })
-    runtime = await createRuntime(spec, { nc, registry, logger: log, openClickHouse: (o) => session.clickhouse(o), metrics: observer.metricsFor, http: observer.http }, { exclusive: true })
+    watchRunLease(lease, nc)
+    runtime = await createRuntime(spec, { nc, registry, logger: log, openClickHouse: (o) => session.clickhouse(o), metrics: observer.metricsFor, http: observer.http })
     await observer.running(nc, runtime.topology)
     if (stopping) {
       observer.draining()
@@ -67,7 +90,6 @@ export async function runPipelineFile(file: string, opts: RunOptions): Promise<R
       await observer.stop('failed', err)
       throw err
     })
-    if (lostLease) throw lostLease
     await observer.stop('stopped')
     log.info({ pipeline: spec.name, published: summary.source.published, dead: summary.source.dead + summary.groups.reduce((n, g) => n + g.stats.dead, 0), completed: summary.completed }, summary.completed ? 'input drained; all records delivered' : 'stopped')
     return summary

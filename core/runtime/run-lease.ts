@@ -84,7 +84,7 @@ export async function runLeaseHolder(nc: NatsConnection, pipeline: string): Prom
   } catch {
     return undefined // no run has ever held a lease here
   }
-  const e = await kv.get(pipeline)
+  const e = await kv.get(pipeline).catch(() => null) // a bucket that does not exist (yet) holds no lease
   if (!e || e.operation !== 'PUT') return undefined
   const holder = parseHolder(e.string())
   return holder && !deadOnThisHost(holder.owner) ? holder : undefined

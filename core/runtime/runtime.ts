@@ -71,12 +71,6 @@ export interface RuntimeOptions {
   maxDeliver?: number
   /** Which parts this process runs (default: all of them). */
   parts?: RuntimeParts
-  /**
-   * This process is the only reader of the pipeline's stateless groups (a `run` holding the
-   * pipeline's run lease): their durables take ack policy all, failures are retried in process.
-   * Never for durables that other processes share (a fleet).
-   */
-  exclusive?: boolean
 }
 
 /**
@@ -157,9 +151,10 @@ export async function createRuntime(spec: PipelineSpec, deps: RuntimeDeps, opts:
       if (opts.parts && !opts.parts.groups(g, false)) continue
       const { transforms, sinks } = await openGroup(g)
       const maxRows = Math.max(0, ...sinks.map((s) => s.writer.batching?.rows ?? 1000))
-      const exclusive = opts.exclusive === true
+      // Explicit acks even in a lone `run`: ack policy all would let one ack settle a delivery that
+      // never reached this process (lost with a connection or a server restart), and the
+      // contiguity check that makes it safe is not built yet (docs/performance.md).
       const durable = await ensureDurable(jsm, {
-        ackAll: exclusive,
         stream,
         name: g.consumer,
         filterSubject: g.inputSubject,
@@ -176,7 +171,7 @@ export async function createRuntime(spec: PipelineSpec, deps: RuntimeDeps, opts:
         })
       // A fetch loop found wedged is replaced; the durable stays (core/runtime/wedge-detector.ts).
       const refetch = { open: openFetcher, info: () => getConsumer(jsm, stream, g.consumer), periodMs: FETCH_EXPIRES_MS }
-      runners.push(new GroupRunner(g, transforms, sinks, { pipeline: spec.name, epoch, publisher, fetcher: openFetcher(), refetch, logger: deps.logger, signal: abort.signal, maxDeliver, ackWaitMs, metrics, route, ackAll: exclusive, redeliveredThrough: redeliveredThrough(durable) }))
+      runners.push(new GroupRunner(g, transforms, sinks, { pipeline: spec.name, epoch, publisher, fetcher: openFetcher(), refetch, logger: deps.logger, signal: abort.signal, maxDeliver, ackWaitMs, metrics, route, redeliveredThrough: redeliveredThrough(durable) }))
     }
   } catch (err) {
     for (const c of closers.reverse()) await c().catch(() => undefined)
