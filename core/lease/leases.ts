@@ -103,15 +103,6 @@ export function createLeases(store: LeaseStore, opts: LeasesOptions): Leases {
     return rev === undefined ? undefined : hold(key, rev, sentAt, acquiredAt)
   }
 
-  const parse = (value: string): LeaseRecord | undefined => {
-    try {
-      const r = JSON.parse(value) as Partial<LeaseRecord>
-      return typeof r.owner === 'string' ? { owner: r.owner, acquiredAt: String(r.acquiredAt ?? ''), renewedAt: String(r.renewedAt ?? '') } : undefined
-    } catch {
-      return undefined
-    }
-  }
-
   return {
     owner,
     timing,
@@ -135,13 +126,13 @@ export function createLeases(store: LeaseStore, opts: LeasesOptions): Leases {
     },
     async holder(key) {
       const e = await store.get(key)
-      return e ? parse(e.value) : undefined
+      return e ? parseLeaseRecord(e.value) : undefined
     },
     async holders(prefix) {
       const out = new Map<string, LeaseRecord>()
       for (const key of await store.keys(prefix)) {
         const e = await store.get(key)
-        const r = e ? parse(e.value) : undefined
+        const r = e ? parseLeaseRecord(e.value) : undefined
         if (r) out.set(key, r)
       }
       return out
@@ -149,5 +140,15 @@ export function createLeases(store: LeaseStore, opts: LeasesOptions): Leases {
     async close() {
       await Promise.all([...held].map((l) => l.release()))
     },
+  }
+}
+
+/** A lease key's value, or undefined when it is not one (an unreadable value holds nothing). */
+export function parseLeaseRecord(value: string): LeaseRecord | undefined {
+  try {
+    const r = JSON.parse(value) as Partial<LeaseRecord>
+    return typeof r.owner === 'string' ? { owner: r.owner, acquiredAt: String(r.acquiredAt ?? ''), renewedAt: String(r.renewedAt ?? '') } : undefined
+  } catch {
+    return undefined
   }
 }

@@ -3,7 +3,7 @@ import { jetstream } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/nats-core'
 import { Kvm } from '@nats-io/kv'
 import { TributaryError } from '../errors.js'
-import { createLeases } from '../lease/leases.js'
+import { createLeases, parseLeaseRecord } from '../lease/leases.js'
 import { kvLeaseStore, openLeaseBucket } from '../lease/kv-store.js'
 import { leaseTiming } from '../lease/timing.js'
 import type { Lease } from '../lease/types.js'
@@ -19,8 +19,8 @@ export interface RunLeaseOptions {
 }
 
 /**
- * One `run` process per pipeline: its stateless groups then own their durables alone and take ack
- * policy all (one ack settles a batch; DESIGN §3). A second `run` is refused while the holder
+ * One `run` process per pipeline (its groups still use explicit acks: docs/delivery.md says why
+ * ack policy all waits for a delivery-contiguity check). A second `run` is refused while the holder
  * renews; a holder on this host whose process is gone (kill -9) is taken over at once, and one
  * elsewhere that stopped renewing is waited out (at most a TTL). Several processes sharing a
  * pipeline is what a fleet is for (explicit acks on shared durables).
@@ -36,7 +36,7 @@ export async function holdRunLease(nc: NatsConnection, pipeline: string, opts: R
     if (lease) return lease
     const held = await store.get(pipeline)
     if (!held) continue // expired between the two calls
-    const holder = parseHolder(held.value)
+    const holder = parseLeaseRecord(held.value)
     if (holder && deadOnThisHost(holder.owner)) {
       await store.delete(pipeline, held.revision)
       continue
@@ -50,15 +50,6 @@ export async function holdRunLease(nc: NatsConnection, pipeline: string, opts: R
     throw new TributaryError('E_RUNNING', `pipeline "${pipeline}" is already running in another process (${holder?.owner ?? 'unknown'}, since ${holder?.acquiredAt ?? '?'})`, {
       hint: 'stop that run first (Ctrl-C or SIGTERM drains it); to spread one pipeline over several processes, deploy it to a fleet (`tributary pipelines deploy`) and start workers',
     })
-  }
-}
-
-function parseHolder(value: string): { owner: string; acquiredAt: string; renewedAt: string } | undefined {
-  try {
-    const r = JSON.parse(value) as { owner?: unknown; acquiredAt?: unknown; renewedAt?: unknown }
-    return typeof r.owner === 'string' ? { owner: r.owner, acquiredAt: String(r.acquiredAt ?? ''), renewedAt: String(r.renewedAt ?? '') } : undefined
-  } catch {
-    return undefined
   }
 }
 
@@ -86,6 +77,6 @@ export async function runLeaseHolder(nc: NatsConnection, pipeline: string): Prom
   }
   const e = await kv.get(pipeline).catch(() => null) // a bucket that does not exist (yet) holds no lease
   if (!e || e.operation !== 'PUT') return undefined
-  const holder = parseHolder(e.string())
+  const holder = parseLeaseRecord(e.string())
   return holder && !deadOnThisHost(holder.owner) ? holder : undefined
 }

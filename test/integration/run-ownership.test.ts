@@ -156,6 +156,11 @@ describe('a group durable handed over: between explicit acks and ack policy all,
       const pulling = (async () => {
         for await (const _ of iter) void _
       })()
+      // The pull must reach the server before the switch looks (the test's order, not a timing).
+      for (let i = 0; (await jsm.consumers.info('BUSY', 'busy--g')).num_waiting === 0; i++) {
+        if (i > 100) throw new Error('the pull request never reached the server')
+        await new Promise((r) => setTimeout(r, 50))
+      }
       await expect(ensureDurable(jsm, { ...d, ackAll: true })).rejects.toMatchObject({ code: 'E_DURABLE_IN_USE' })
       iter.stop()
       await pulling.catch(() => undefined)
