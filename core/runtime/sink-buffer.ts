@@ -59,13 +59,33 @@ export class SinkBuffer {
     return this.records.length === 0 && !this.writing
   }
 
+  /**
+   * The batch to write. With redelivered inputs in it, a record id appears once: an input fetched
+   * but not yet processed when ack_wait ran out (the sink waited out an outage) comes again, and
+   * both deliveries can land in one batch, where a sink checking the table finds neither.
+   */
   take(): { records: JsonObject[]; ids: string[]; origins: JsMsg[]; redelivered: boolean } {
-    const out = { records: this.records, ids: this.ids, origins: this.origins, redelivered: this.redelivered }
+    const out = this.redelivered ? uniqueById(this.records, this.ids, this.origins) : { records: this.records, ids: this.ids, origins: this.origins }
+    const batch = { ...out, redelivered: this.redelivered }
     this.redelivered = false
     this.records = []
     this.ids = []
     this.origins = []
     this.bytes = 0
-    return out
+    return batch
   }
+}
+
+/** Keeps the first record of each id (the others' inputs are still held, and acked with it). */
+function uniqueById(records: JsonObject[], ids: string[], origins: JsMsg[]): { records: JsonObject[]; ids: string[]; origins: JsMsg[] } {
+  const seen = new Set<string>()
+  const out = { records: [] as JsonObject[], ids: [] as string[], origins: [] as JsMsg[] }
+  for (let i = 0; i < ids.length; i++) {
+    if (seen.has(ids[i]!)) continue
+    seen.add(ids[i]!)
+    out.records.push(records[i]!)
+    out.ids.push(ids[i]!)
+    out.origins.push(origins[i]!)
+  }
+  return out
 }

@@ -182,6 +182,12 @@ describe('push sink (real run, real nats-server)', () => {
   })
 
   it('a client that stops reading is cut off (disconnect) or loses its oldest records (drop-oldest), while the other client gets every record', async () => {
+    // Each channel is its own sink stage and may still be catching up with the feeds above: counted
+    // from `start`, a channel lagging behind would hand the new clients older records too.
+    const probes = [sse(urls.all!, { headers: auth(OPS) }), sse(urls.bulk!, { headers: auth(OPS) })]
+    await feed(1)
+    await waitFor('the all and bulk channels to catch up', () => probes.every((p) => p.records().at(-1)?.record.n === written), 60_000)
+    for (const p of probes) p.close()
     const start = written
     const steady = sse(urls.all!, { headers: auth(OPS) })
     const stalled = sse(urls.all!, { headers: auth(OPS) })

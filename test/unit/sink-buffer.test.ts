@@ -25,6 +25,22 @@ describe('sink buffer flush policy', () => {
     expect(b.due(b.firstAt)).toBe(true)
   })
 
+  it('hands a sink each record id once when redelivered inputs are in the batch (both deliveries of an input can meet in one batch)', () => {
+    const b = new SinkBuffer(spec, { write: async () => undefined }, undefined)
+    const first = { seq: 1 } as unknown as JsMsg
+    const again = { seq: 2 } as unknown as JsMsg
+    b.add({ n: 1 }, 'p:s:0:1', first, 10)
+    b.add({ n: 2 }, 'p:s:0:2', first, 10)
+    b.add({ n: 1 }, 'p:s:0:1', again, 10, true)
+    b.add({ n: 3 }, 'p:s:0:3', again, 10, true)
+    const taken = b.take()
+    expect(taken).toEqual({ records: [{ n: 1 }, { n: 2 }, { n: 3 }], ids: ['p:s:0:1', 'p:s:0:2', 'p:s:0:3'], origins: [first, first, again], redelivered: true })
+    // First deliveries only: taken as they are.
+    b.add({ n: 4 }, 'p:s:0:4', first, 10)
+    b.add({ n: 4 }, 'p:s:0:4', first, 10)
+    expect(b.take().ids).toEqual(['p:s:0:4', 'p:s:0:4'])
+  })
+
   it('uses the default batching when the sink declares none', () => {
     expect(new SinkBuffer(spec, { write: async () => undefined }, undefined).batching).toEqual(DEFAULT_BATCHING)
   })
