@@ -41,10 +41,13 @@ export async function runPipelineFile(file: string, opts: RunOptions): Promise<R
   let runtime: Awaited<ReturnType<typeof createRuntime>> | undefined
   let lease: Lease | undefined
   let releasing = false
+  /** A second run that took the pipeline over while NATS was unreachable: this one stops. */
+  let overtaken: unknown
   /**
-   * A lease lost while NATS was unreachable (a server restart) is taken again once it answers:
-   * the groups share their durables under explicit acks, so the gap is harmless; a second run
-   * that took it meanwhile is only logged.
+   * A lease lost while NATS was unreachable (a server restart) is taken again once it answers
+   * (nothing else could take it meanwhile). If another run did, this one drains and stops: the
+   * groups read their durables alone (ack policy all), and two readers would reposition them
+   * under each other.
    */
   const watchRunLease = (held: Lease, nc: NatsConnection): void => {
     held.lost.addEventListener('abort', () => {
@@ -59,7 +62,9 @@ export async function runPipelineFile(file: string, opts: RunOptions): Promise<R
             return
           } catch (err) {
             if (err instanceof TributaryError && err.code === 'E_RUNNING') {
-              log.error({ err: err.message }, 'another run took this pipeline over while NATS was unreachable; both now share its consumers')
+              log.error({ err: err.message }, 'another run took this pipeline over while NATS was unreachable; this one stops')
+              overtaken = err
+              runtime?.stop()
               return
             }
             await new Promise((r) => setTimeout(r, 2000).unref())
@@ -79,7 +84,7 @@ export async function runPipelineFile(file: string, opts: RunOptions): Promise<R
     // One `run` per pipeline (a second is refused, naming this one); a fleet is how it scales out.
     lease = await holdRunLease(nc, spec.name, { replicas: spec.replicas, onError: (err) => log.warn({ err: (err as Error).message }, 'run lease renewal failed; retrying') })
     watchRunLease(lease, nc)
-    runtime = await createRuntime(spec, { nc, registry, logger: log, openClickHouse: (o) => session.clickhouse(o), metrics: observer.metricsFor, http: observer.http })
+    runtime = await createRuntime(spec, { nc, registry, logger: log, openClickHouse: (o) => session.clickhouse(o), metrics: observer.metricsFor, http: observer.http }, { exclusive: true })
     await observer.running(nc, runtime.topology)
     if (stopping) {
       observer.draining()
@@ -90,6 +95,10 @@ export async function runPipelineFile(file: string, opts: RunOptions): Promise<R
       await observer.stop('failed', err)
       throw err
     })
+    if (overtaken) {
+      await observer.stop('failed', overtaken)
+      throw overtaken
+    }
     await observer.stop('stopped')
     log.info({ pipeline: spec.name, published: summary.source.published, dead: summary.source.dead + summary.groups.reduce((n, g) => n + g.stats.dead, 0), completed: summary.completed }, summary.completed ? 'input drained; all records delivered' : 'stopped')
     return summary

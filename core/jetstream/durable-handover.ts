@@ -9,6 +9,11 @@ const CHECKS = 3
 
 const NOTE = /inputs through stream sequence (\d+) may have been processed/
 
+/** The durable description that records `through` for redeliveredThrough. */
+export function processedNote(through: number): string {
+  return `tributary: inputs through stream sequence ${through} may have been processed before this durable was recreated`
+}
+
 /**
  * Inputs at or below this stream sequence may have been processed by the durable's previous
  * incarnation: deliveries of them count as redelivered (a sink checks what it already wrote).
@@ -64,7 +69,7 @@ export async function handOverDurable(jsm: JetStreamManager, d: DurableSpec, exi
     ack_wait: nanos(d.ackWaitMs),
     max_deliver: d.maxDeliver,
     max_batch: 0,
-    ...(through > after ? { description: `tributary: inputs through stream sequence ${through} may have been processed before this durable was recreated` } : {}),
+    ...(through > after ? { description: processedNote(through) } : {}),
   }
   return jsm.consumers.add(d.stream, cfg)
 }

@@ -22,6 +22,7 @@ import { isStageStopped } from '../isolation/stage-stopped.js'
 import type { SubjectRoute } from '../partitions/route.js'
 import { RecoveringFetcher } from './recovering-fetcher.js'
 import { WedgeDetector } from './wedge-detector.js'
+import { DeliveryOrder } from './delivery-order.js'
 
 export interface GroupStats {
   in: number
@@ -50,6 +51,14 @@ export interface GroupDeps {
    * instead of nak'd (DESIGN: never on a shared durable).
    */
   ackAll?: boolean
+  /**
+   * With `ackAll`, on a durable this process may move (a `run`): deliveries must come in order
+   * (core/runtime/delivery-order.ts). When they do not (a delivery lost with a connection or a
+   * server restart, which the next ack would settle unseen), what came before is written and
+   * acked, the out-of-order batch is left, and `reposition` recreates the durable after the last
+   * input taken and returns a fetcher on it. `delivered`/`afterSeq`: where the durable is now.
+   */
+  inOrder?: { delivered: number; afterSeq: number; reposition(afterSeq: number): Promise<BatchFetcher> }
   /** Inputs up to this stream sequence may have been processed under the durable's previous ack policy: they count as redelivered. */
   redeliveredThrough?: number
   /** Replay: sink idempotency keys carry this epoch, so reprocessed records are not taken for the first pass. */
@@ -98,7 +107,9 @@ export class GroupRunner {
   private readonly failures = new Map<JsMsg, string>()
   private readonly ackClock: AckClock
   private writeFailure: { err: unknown } | undefined
-  private readonly fetcher: BatchFetcher
+  private fetcher: BatchFetcher
+  private readonly order: DeliveryOrder | undefined
+  private stopRequested: { now?: boolean } | undefined
   /** When each input nak'd with a delay comes back: until then the server counts it as ours. */
   private nakUntil: number[] = []
 
@@ -112,16 +123,22 @@ export class GroupRunner {
     // Flush on inputs held as well as rows buffered, or the consumer stops delivering (FACTS).
     this.maxHeld = Math.max(1000, 2 * Math.max(0, ...this.sinks.map((s) => s.batching.rows)))
     this.ackClock = new AckClock(this.meter(group.id))
-    const r = deps.refetch
-    this.fetcher = !r
-      ? deps.fetcher
-      : new RecoveringFetcher(deps.fetcher, {
-          consumer: group.consumer,
+    this.fetcher = this.recovering(deps.fetcher)
+    this.order = deps.inOrder && new DeliveryOrder(deps.inOrder.delivered, deps.inOrder.afterSeq)
+  }
+
+  /** `fetcher` replaced when found wedged (with `deps.refetch`). */
+  private recovering(fetcher: BatchFetcher): BatchFetcher {
+    const r = this.deps.refetch
+    return !r
+      ? fetcher
+      : new RecoveringFetcher(fetcher, {
+          consumer: this.group.consumer,
           open: r.open,
           periodMs: r.periodMs,
-          logger: deps.logger,
+          logger: this.deps.logger,
           detector: new WedgeDetector({ periodMs: r.periodMs, info: r.info, held: () => this.unsettled() }),
-          onRestart: () => this.meter(group.id).consumerRestarted(),
+          onRestart: () => this.meter(this.group.id).consumerRestarted(),
         })
   }
 
@@ -151,6 +168,7 @@ export class GroupRunner {
 
   /** Stop after what has been fetched is processed, flushed and acked (drain). `now`: see BatchFetcher.stop. */
   requestStop(opts?: { now?: boolean }): void {
+    this.stopRequested = { ...this.stopRequested, ...opts }
     this.fetcher.stop(opts)
   }
 
@@ -240,11 +258,38 @@ export class GroupRunner {
       }
       nextBatch = undefined
       if (got === undefined) break // fetcher stopped: drain
-      if (got.length > 0) await this.processBatch(got)
+      if (got.length > 0) {
+        if (this.order && !this.order.accept(got)) {
+          await this.repositionAfterBreak()
+          continue
+        }
+        await this.processBatch(got)
+      }
       // An empty fetch means nothing is arriving now: write what waits rather than idle on it.
       await this.flushDue(got.length === 0)
     }
     await this.flushDue(true)
+  }
+
+  /**
+   * The deliveries stopped coming in order: everything held came before the break, so it is
+   * written and settled by one ack; then the durable is recreated after the last input taken and
+   * read on from there (the inputs after it come again, the lost one among them). While draining
+   * the durable is left as it is: what it did not settle is handed over at the next start.
+   */
+  private async repositionAfterBreak(): Promise<void> {
+    await this.flushDue(true)
+    const after = this.order!.through
+    this.meter(this.group.id).consumerRestarted()
+    if (this.stopRequested) {
+      this.deps.logger.warn({ consumer: this.group.consumer, after }, 'a delivery was lost or repeated while draining: the inputs after it are left for the next start')
+      return
+    }
+    this.deps.logger.warn({ consumer: this.group.consumer, after }, 'a delivery was lost or repeated (a connection cut, a server restart): what came before is written and acked; the consumer reads on after it')
+    this.fetcher.stop({ now: true })
+    this.fetcher = this.recovering(await this.deps.inOrder!.reposition(after))
+    this.order!.reset(after)
+    if (this.stopRequested) this.fetcher.stop(this.stopRequested)
   }
 
   private async processBatch(msgs: JsMsg[]): Promise<void> {

@@ -8,6 +8,7 @@ import { TributaryError } from '../errors.js'
 import { ensureStream } from '../jetstream/stream.js'
 import { createBatchFetcher, ensureDurable, getConsumer } from '../jetstream/consumer.js'
 import { redeliveredThrough } from '../jetstream/durable-handover.js'
+import { positionDurableWhenReachable } from './stateful-consumer.js'
 import { createPublisher } from '../jetstream/publisher.js'
 import { openStateBucket } from '../jetstream/kv-state.js'
 import { streamName } from '../jetstream/names.js'
@@ -71,6 +72,12 @@ export interface RuntimeOptions {
   maxDeliver?: number
   /** Which parts this process runs (default: all of them). */
   parts?: RuntimeParts
+  /**
+   * This process is the only reader of the pipeline's stateless groups (a `run` holding the
+   * pipeline's run lease): their durables take ack policy all, with deliveries checked to come in
+   * order (a break repositions the durable). Never for durables other processes share (a fleet).
+   */
+  exclusive?: boolean
 }
 
 /**
@@ -151,14 +158,14 @@ export async function createRuntime(spec: PipelineSpec, deps: RuntimeDeps, opts:
       if (opts.parts && !opts.parts.groups(g, false)) continue
       const { transforms, sinks } = await openGroup(g)
       const maxRows = Math.max(0, ...sinks.map((s) => s.writer.batching?.rows ?? 1000))
-      // Explicit acks even in a lone `run`: ack policy all would let one ack settle a delivery that
-      // never reached this process (lost with a connection or a server restart), and the
-      // contiguity check that makes it safe is not built yet (docs/performance.md).
+      const exclusive = opts.exclusive === true && !opts.parts
+      const maxAckPending = GroupRunner.maxAckPendingFor(maxRows, fetchBatch)
       const durable = await ensureDurable(jsm, {
+        ackAll: exclusive,
         stream,
         name: g.consumer,
         filterSubject: g.inputSubject,
-        maxAckPending: GroupRunner.maxAckPendingFor(maxRows, fetchBatch),
+        maxAckPending,
         ackWaitMs,
         // Tributary counts deliveries itself and dead-letters at maxDeliver; the server never gives up.
         maxDeliver: -1,
@@ -171,7 +178,20 @@ export async function createRuntime(spec: PipelineSpec, deps: RuntimeDeps, opts:
         })
       // A fetch loop found wedged is replaced; the durable stays (core/runtime/wedge-detector.ts).
       const refetch = { open: openFetcher, info: () => getConsumer(jsm, stream, g.consumer), periodMs: FETCH_EXPIRES_MS }
-      runners.push(new GroupRunner(g, transforms, sinks, { pipeline: spec.name, epoch, publisher, fetcher: openFetcher(), refetch, logger: deps.logger, signal: abort.signal, maxDeliver, ackWaitMs, metrics, route, redeliveredThrough: redeliveredThrough(durable) }))
+      const through = redeliveredThrough(durable)
+      // Alone on the durable: one ack per write settles the inputs before it, kept safe by the in-order check.
+      const inOrder = exclusive
+        ? {
+            delivered: durable.delivered.consumer_seq,
+            afterSeq: durable.delivered.stream_seq,
+            reposition: async (afterSeq: number) => {
+              const d = { stream, name: g.consumer, filterSubject: g.inputSubject, afterSeq, maxAckPending, ackWaitMs, processedThrough: through }
+              await positionDurableWhenReachable(jsm, d, { logger: deps.logger, signal: abort.signal })
+              return openFetcher()
+            },
+          }
+        : undefined
+      runners.push(new GroupRunner(g, transforms, sinks, { pipeline: spec.name, epoch, publisher, fetcher: openFetcher(), refetch, logger: deps.logger, signal: abort.signal, maxDeliver, ackWaitMs, metrics, route, ackAll: exclusive, inOrder, redeliveredThrough: through }))
     }
   } catch (err) {
     for (const c of closers.reverse()) await c().catch(() => undefined)

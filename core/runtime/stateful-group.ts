@@ -20,7 +20,8 @@ import { callHook } from './plugin-driver.js'
 import { backoffDelay, sleep } from './backoff.js'
 import { OutputQueue, type QueuedOutput } from './output-queue.js'
 import { StateSnapshots } from './state-snapshot.js'
-import { positionDurable } from './stateful-consumer.js'
+import { positionDurableWhenReachable } from './stateful-consumer.js'
+import { DeliveryOrder } from './delivery-order.js'
 import { inputOutputId, keyedMessageId } from './stateful-ids.js'
 
 export interface StatefulDeps {
@@ -53,8 +54,6 @@ export interface StatefulDeps {
 const FETCH_EXPIRES_MS = 1000
 /** Fetches failing in a row before the durable is recreated from the last save. */
 const WEDGED_AFTER_FAILURES = 3
-/** Tries to position the durable (about 3 minutes with the back-off) before the group gives up. */
-const POSITION_ATTEMPTS = 40
 const decoder = new TextDecoder()
 const encoder = new TextEncoder()
 
@@ -88,7 +87,8 @@ export class StatefulGroupRunner implements StageRunner {
   private committedSeq = 0
   /** The state as last saved (or as opened), for rolling back without reading KV. */
   private committedState = 'null'
-  private nextDelivery = 1
+  /** Deliveries must continue the stream in order (a gap or a repeat: roll back). */
+  private readonly order = new DeliveryOrder()
   private dirty = false
   private caughtUp = false
   private lastCommit = Date.now()
@@ -174,7 +174,7 @@ export class StatefulGroupRunner implements StageRunner {
         continue
       }
       this.caughtUp = false
-      if (!this.inOrder(got)) {
+      if (!this.order.accept(got)) {
         await this.rollback('a delivery was repeated or lost (a fetch cut short, a server restart)')
         continue
       }
@@ -225,25 +225,20 @@ export class StatefulGroupRunner implements StageRunner {
   }
 
   private async startFetching(): Promise<void> {
-    // A rollback often comes from a server restart: position the durable once NATS answers again.
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await positionDurable(this.deps.jsm, {
-          stream: this.deps.stream,
-          name: this.input.consumer,
-          filterSubject: this.input.subject,
-          afterSeq: this.committedSeq,
-          maxAckPending: StatefulGroupRunner.maxAckPendingFor(this.maxHeld, this.deps.fetchBatch),
-          ackWaitMs: this.deps.ackWaitMs,
-        })
-        break
-      } catch (err) {
-        if (attempt + 1 >= POSITION_ATTEMPTS || this.deps.signal.aborted) throw err
-        this.deps.logger.warn({ consumer: this.input.consumer, attempt: attempt + 1, err: errorMessage(err) }, 'positioning the stateful stage consumer failed; retrying')
-        await sleep(backoffDelay(attempt, 250, 5000), this.deps.signal)
-      }
-    }
-    this.nextDelivery = 1
+    // A rollback often comes from a server restart: the durable is positioned once NATS answers again.
+    await positionDurableWhenReachable(
+      this.deps.jsm,
+      {
+        stream: this.deps.stream,
+        name: this.input.consumer,
+        filterSubject: this.input.subject,
+        afterSeq: this.committedSeq,
+        maxAckPending: StatefulGroupRunner.maxAckPendingFor(this.maxHeld, this.deps.fetchBatch),
+        ackWaitMs: this.deps.ackWaitMs,
+      },
+      this.deps,
+    )
+    this.order.reset(this.committedSeq)
     this.wedged = false
     const fetcher = createBatchFetcher(this.deps.js, this.deps.stream, this.input.consumer, {
       batch: this.deps.fetchBatch,
@@ -261,20 +256,6 @@ export class StatefulGroupRunner implements StageRunner {
     })
     this.fetcher = fetcher
     if (this.stopping === 'drain') this.fetcher.stop()
-  }
-
-  /** True when the batch continues the in-order stream: first deliveries, consecutive, after what was processed. */
-  private inOrder(msgs: JsMsg[]): boolean {
-    let expect = this.nextDelivery
-    let after = this.processedSeq
-    for (const m of msgs) {
-      const info = m.info
-      if (info.deliveryCount !== 1 || info.deliverySequence !== expect || m.seq <= after) return false
-      expect++
-      after = m.seq
-    }
-    this.nextDelivery = expect
-    return true
   }
 
   /**

@@ -18,7 +18,8 @@ export async function startPipeline(file: string, opts: { home: string; env: Nod
   const session = new Session({ home: opts.home, env: opts.env, secrets: spec.secrets })
   try {
     const { nc } = await session.nats(spec.nats)
-    const runtime = await createRuntime(spec, { nc, registry: await session.registry(), logger: session.logger, openClickHouse: (o) => session.clickhouse(o) })
+    // Alone on its durables, as `run` is under its run lease (not taken here).
+    const runtime = await createRuntime(spec, { nc, registry: await session.registry(), logger: session.logger, openClickHouse: (o) => session.clickhouse(o) }, { exclusive: true })
     const done = runtime.done.finally(() => session.close())
     done.catch(() => undefined) // the caller awaits stop() or done
     return {

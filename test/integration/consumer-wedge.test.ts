@@ -20,10 +20,13 @@ import { GroupRunner } from '../../core/runtime/group-runner.js'
 import { openStages } from '../../core/replay/open-stages.js'
 import { createRuntimeMetrics } from '../../core/metrics/prometheus.js'
 import { describeStages } from '../../core/metrics/stages.js'
+import { positionDurableWhenReachable } from '../../core/runtime/stateful-consumer.js'
 
 // A stateless group whose fetch loop wedges (its pulls answered by nothing: no messages, no
 // heartbeats, no error, no end) recreates its fetcher on the same durable, and every record
-// still reaches the file sink exactly once. Real nats-server, real filter and file sink plugins.
+// still reaches the file sink exactly once; a group alone on its durable (ack policy all, as in
+// `run`) that misses a delivery repositions the durable instead of settling it unseen. Real
+// nats-server, real filter and file sink plugins.
 let t: PipelineEnv
 
 beforeAll(async () => {
@@ -36,6 +39,31 @@ afterAll(async () => {
 
 const N = 6000
 const kept = (i: number): boolean => i % 3 !== 0
+
+/**
+ * The fault of a connection cut mid-fetch: after `n` batches, a message of the next batch was
+ * delivered by the server and never reached the group.
+ */
+function dropOneAfter(f: BatchFetcher, n: number): BatchFetcher & { dropped: number | undefined } {
+  let handed = 0
+  return {
+    dropped: undefined,
+    async next() {
+      const b = await f.next()
+      if (b?.length && handed++ === n) {
+        // A record the filter keeps, so its loss would show in the output.
+        const ids = b.map((m) => (JSON.parse(new TextDecoder().decode(m.data)) as { id: number }).id)
+        const i = ids.findIndex(kept)
+        this.dropped = ids[i]
+        return [...b.slice(0, i), ...b.slice(i + 1)]
+      }
+      return b
+    },
+    stop(opts) {
+      f.stop(opts)
+    },
+  }
+}
 
 /**
  * The fault: after `n` batches the fetch loop hangs for good, as a pull nothing answers would.
@@ -86,7 +114,7 @@ interface Setup {
  * `name: file source → filter → file sink`, its source output published as the source would
  * (message ids), a durable, and runners built as the runtime builds them, with a recovering fetcher.
  */
-async function setup(name: string): Promise<Setup> {
+async function setup(name: string, opts: { ackAll?: boolean } = {}): Promise<Setup> {
   const file = await t.write(
     `${name}.yaml`,
     `name: ${name}
@@ -115,7 +143,8 @@ delivery: { ackWait: 3s }
   await publisher.publishBatch(msgs)
 
   const fetchBatch = 200
-  await ensureDurable(jsm, { stream, name: group.consumer, filterSubject: group.inputSubject, maxAckPending: GroupRunner.maxAckPendingFor(500, fetchBatch), ackWaitMs: 3000, maxDeliver: -1 })
+  const maxAckPending = GroupRunner.maxAckPendingFor(500, fetchBatch)
+  const durable = await ensureDurable(jsm, { stream, name: group.consumer, filterSubject: group.inputSubject, maxAckPending, ackWaitMs: 3000, maxDeliver: -1, ackAll: opts.ackAll })
   const info = () => getConsumer(jsm, stream, group.consumer)
   const created = (await info())!.created
 
@@ -147,6 +176,20 @@ delivery: { ackWait: 3s }
         maxDeliver: 5,
         ackWaitMs: 3000,
         metrics,
+        // As the runtime builds a `run`'s groups (core/runtime/runtime.ts).
+        ...(opts.ackAll
+          ? {
+              ackAll: true,
+              inOrder: {
+                delivered: durable.delivered.consumer_seq,
+                afterSeq: durable.delivered.stream_seq,
+                reposition: async (afterSeq: number) => {
+                  await positionDurableWhenReachable(jsm, { stream, name: group.consumer, filterSubject: group.inputSubject, afterSeq, maxAckPending, ackWaitMs: 3000 }, { logger, signal: abort.signal })
+                  return open()
+                },
+              },
+            }
+          : {}),
       }),
     restarts: async () => (await promRegistry.getSingleMetric('tributary_consumer_restarts_total')!.get()).values.find((v) => v.labels.stage === group.id)?.value,
     async close() {
@@ -223,6 +266,31 @@ describe('a wedged stateless consumer recovers', () => {
       expect([...ids].sort((a, b) => a - b)).toEqual(expectedIds)
       expect(runner.stats.in + second.stats.in).toBe(N)
       expect((await s.info())!.created).toBe(s.created)
+    } finally {
+      await s.close()
+    }
+  })
+
+  it('ack policy all, a delivery lost: what came before is written and acked, the durable is positioned after it, and every record is written once', async () => {
+    const s = await setup('lostone', { ackAll: true })
+    try {
+      const first = dropOneAfter(s.open(), 4)
+      const runner = s.runner(first)
+      await runToEnd(s, runner, expectedIds.length)
+
+      expect(first.dropped).toBeGreaterThan(0)
+      const ids = await outputIds(s.out)
+      // Settled unseen, the dropped record would be missing here.
+      expect([...ids].sort((a, b) => a - b)).toEqual(expectedIds)
+      expect(ids.length).toBe(expectedIds.length)
+      // The out-of-order batch was left whole and came again: every input reached the group once.
+      expect(runner.stats).toMatchObject({ in: N, dead: 0 })
+      const warned = s.logs.filter((l) => /a delivery was lost or repeated/.test(l))
+      expect(warned.length).toBe(1)
+      expect(await s.restarts()).toBe(1)
+      const after = (await s.info())!
+      expect(after.created).not.toBe(s.created) // repositioned: recreated after the last input taken
+      expect(after).toMatchObject({ num_pending: 0, num_ack_pending: 0, config: { ack_policy: 'all' } })
     } finally {
       await s.close()
     }

@@ -2,15 +2,15 @@ import { createRequire } from 'node:module'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { JsMsg } from '@nats-io/jetstream'
-import { deliveryCount, deliveryCountIn, streamSeq, streamSeqIn } from '../../core/jetstream/reply-subject.js'
+import { consumerSeq, consumerSeqIn, deliveryCount, deliveryCountIn, streamSeq, streamSeqIn } from '../../core/jetstream/reply-subject.js'
 
 // nats.js's own parser, which `m.info` runs; not in the package's exports, so loaded by file.
 const require = createRequire(import.meta.url)
 const { parseInfo } = require(path.join(path.dirname(require.resolve('@nats-io/jetstream')), 'jsmsg.js')) as {
-  parseInfo(s: string): { deliveryCount: number; streamSequence: number }
+  parseInfo(s: string): { deliveryCount: number; streamSequence: number; deliverySequence: number }
 }
 
-type Field = 'deliveryCount' | 'streamSequence'
+type Field = 'deliveryCount' | 'streamSequence' | 'deliverySequence'
 
 /** What nats.js makes of `s`: the field, or 'throws'. */
 function theirs(s: string, field: Field = 'deliveryCount'): number | 'throws' {
@@ -23,7 +23,7 @@ function theirs(s: string, field: Field = 'deliveryCount'): number | 'throws' {
 
 function ours(s: string, field: Field = 'deliveryCount'): number | 'throws' {
   try {
-    return (field === 'deliveryCount' ? deliveryCountIn : streamSeqIn)(Buffer.from(s))
+    return { deliveryCount: deliveryCountIn, streamSequence: streamSeqIn, deliverySequence: consumerSeqIn }[field](Buffer.from(s))
   } catch {
     return 'throws'
   }
@@ -61,13 +61,16 @@ const subjects = [
   'X$JS.ACK.S.c.1.1.1.1.0',
 ]
 
-describe('deliveryCount and streamSeq', () => {
+describe('deliveryCount, streamSeq and consumerSeq', () => {
   it.each(subjects)('agree with nats.js parseInfo on %j', (s) => {
     expect(ours(s)).toBe(theirs(s))
     // The sequence token beside it, with the same odd forms moved one token on.
     expect(ours(s, 'streamSequence')).toBe(theirs(s, 'streamSequence'))
     const shifted = s.replace(/^(\$JS\.ACK\.(?:[^.]*\.){2,4}?)([^.]*)\.([^.]*)\./, '$1$3.$2.')
     expect(ours(shifted, 'streamSequence')).toBe(theirs(shifted, 'streamSequence'))
+    expect(ours(s, 'deliverySequence')).toBe(theirs(s, 'deliverySequence'))
+    const twice = s.replace(/^(\$JS\.ACK\.(?:[^.]*\.){2,4}?)([^.]*)\.([^.]*)\.([^.]*)\./, '$1$3.$4.$2.')
+    expect(ours(twice, 'deliverySequence')).toBe(theirs(twice, 'deliverySequence'))
   })
 
   it('reads the count from both reply forms', () => {
@@ -83,5 +86,8 @@ describe('deliveryCount and streamSeq', () => {
     expect(streamSeq(raw('$JS.ACK.S.c.2.9.7.1.0'))).toBe(9)
     expect(streamSeq(raw('$JS.ACK._.H.S.c.2.11.9.1.0'))).toBe(11)
     expect(streamSeq({ seq: 5 } as unknown as JsMsg)).toBe(5)
+    expect(consumerSeq(raw('$JS.ACK.S.c.2.9.7.1.0'))).toBe(7)
+    expect(consumerSeq(raw('$JS.ACK._.H.S.c.2.11.9.1.0'))).toBe(9)
+    expect(consumerSeq({ info: { deliverySequence: 6 } } as unknown as JsMsg)).toBe(6)
   })
 })
