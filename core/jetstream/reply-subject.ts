@@ -59,27 +59,65 @@ export function consumerSeqIn(reply: Uint8Array): number {
   return tokenIn(reply, 6)
 }
 
-/** Integer token `index` of the 2.9 form (index + 2 in the v2 form). */
-function tokenIn(reply: Uint8Array, index: number): number {
-  // The dots around the token in both forms: which form applies is known once all are counted.
-  let dots = 0
-  let a1 = -1
-  let b1 = -1
-  let a2 = -1
-  let b2 = -1
+/** Where each dot of the last reply scanned is (a reply has 8 to ~13). */
+const dots = new Int32Array(32)
+
+/**
+ * Integer token `index` of the 2.9 form (index + 2 in the v2 form), for each of `indexes`,
+ * from one scan of the reply; `out` receives them in order (reused: no allocation per message).
+ */
+function tokensIn(reply: Uint8Array, indexes: readonly number[], out: number[]): void {
+  // Which form applies is known once all dots are counted.
+  let n = 0
   for (let i = 0; i < reply.length; i++) {
     if (reply[i] !== DOT) continue
-    if (dots === index - 1) a1 = i
-    else if (dots === index) b1 = i
-    if (dots === index + 1) a2 = i
-    else if (dots === index + 2) b2 = i
-    dots++
+    if (n < dots.length) dots[n] = i
+    n++
   }
-  const tokens = dots + 1
+  const tokens = n + 1
   if ((tokens !== 9 && tokens < 11) || !startsWith(reply, PREFIX)) {
     throw new Error('unable to parse delivery info - not a jetstream message')
   }
-  return tokens === 9 ? intToken(reply, a1 + 1, b1) : intToken(reply, a2 + 1, b2)
+  const shift = tokens === 9 ? 0 : 2
+  for (let k = 0; k < indexes.length; k++) {
+    const t = indexes[k]! + shift
+    out[k] = intToken(reply, dots[t - 1]! + 1, dots[t]!)
+  }
+}
+
+const one = [0]
+function tokenIn(reply: Uint8Array, index: number): number {
+  tokensIn(reply, [index], one)
+  return one[0]!
+}
+
+export interface DeliveryNumbers {
+  /** Times delivered (m.info.deliveryCount). */
+  delivered: number
+  /** Stream sequence (m.seq). */
+  streamSeq: number
+  /** The consumer's delivery sequence (m.info.deliverySequence). */
+  consumerSeq: number
+}
+
+const DELIVERY_TOKENS = [4, 5, 6]
+const three = [0, 0, 0]
+
+/** The three numbers of `m`'s reply subject from one scan, into `out` (reused by the caller). */
+export function deliveryNumbers(m: JsMsg, out: DeliveryNumbers): DeliveryNumbers {
+  const reply = rawReply(m)
+  if (!reply) {
+    const info = m.info
+    out.delivered = info.deliveryCount
+    out.streamSeq = info.streamSequence
+    out.consumerSeq = info.deliverySequence
+    return out
+  }
+  tokensIn(reply, DELIVERY_TOKENS, three)
+  out.delivered = three[0]!
+  out.streamSeq = three[1]!
+  out.consumerSeq = three[2]!
+  return out
 }
 
 function startsWith(b: Uint8Array, prefix: Uint8Array): boolean {

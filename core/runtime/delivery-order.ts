@@ -1,5 +1,5 @@
 import type { JsMsg } from '@nats-io/jetstream'
-import { consumerSeq, deliveryCount, streamSeq } from '../jetstream/reply-subject.js'
+import { deliveryNumbers, type DeliveryNumbers } from '../jetstream/reply-subject.js'
 
 /**
  * The in-order check of a durable this process reads alone under ack policy all. There, one ack
@@ -11,6 +11,7 @@ import { consumerSeq, deliveryCount, streamSeq } from '../jetstream/reply-subjec
 export class DeliveryOrder {
   private nextDelivery: number
   private lastSeq: number
+  private readonly scratch: DeliveryNumbers = { delivered: 0, streamSeq: 0, consumerSeq: 0 }
 
   /** `delivered`: the durable's consumer sequence so far (0 when new or just positioned); `afterSeq`: the stream sequence it reads after. */
   constructor(delivered = 0, afterSeq = 0) {
@@ -23,10 +24,10 @@ export class DeliveryOrder {
     let expect = this.nextDelivery
     let after = this.lastSeq
     for (const m of msgs) {
-      const seq = streamSeq(m)
-      if (deliveryCount(m) !== 1 || consumerSeq(m) !== expect || seq <= after) return false
+      const d = deliveryNumbers(m, this.scratch)
+      if (d.delivered !== 1 || d.consumerSeq !== expect || d.streamSeq <= after) return false
       expect++
-      after = seq
+      after = d.streamSeq
     }
     this.nextDelivery = expect
     this.lastSeq = after

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { JsMsg } from '@nats-io/jetstream'
-import { consumerSeq, consumerSeqIn, deliveryCount, deliveryCountIn, streamSeq, streamSeqIn } from '../../core/jetstream/reply-subject.js'
+import { consumerSeq, consumerSeqIn, deliveryCount, deliveryCountIn, deliveryNumbers, streamSeq, streamSeqIn } from '../../core/jetstream/reply-subject.js'
 
 // nats.js's own parser, which `m.info` runs; not in the package's exports, so loaded by file.
 const require = createRequire(import.meta.url)
@@ -89,5 +89,23 @@ describe('deliveryCount, streamSeq and consumerSeq', () => {
     expect(consumerSeq(raw('$JS.ACK.S.c.2.9.7.1.0'))).toBe(7)
     expect(consumerSeq(raw('$JS.ACK._.H.S.c.2.11.9.1.0'))).toBe(9)
     expect(consumerSeq({ info: { deliverySequence: 6 } } as unknown as JsMsg)).toBe(6)
+  })
+})
+
+describe('deliveryNumbers', () => {
+  it('reads the three numbers in one scan, as the single readers do, from both forms and from m.info', () => {
+    const raw = (reply: string) => ({ msg: { _msg: { reply: new TextEncoder().encode(reply) } } }) as unknown as JsMsg
+    const out = { delivered: 0, streamSeq: 0, consumerSeq: 0 }
+    for (const s of subjects) {
+      const want = theirs(s) === 'throws' ? 'throws' : { delivered: theirs(s), streamSeq: theirs(s, 'streamSequence'), consumerSeq: theirs(s, 'deliverySequence') }
+      let got: unknown
+      try {
+        got = { ...deliveryNumbers(raw(s), out) }
+      } catch {
+        got = 'throws'
+      }
+      expect(got, s).toEqual(want)
+    }
+    expect(deliveryNumbers({ info: { deliveryCount: 2, streamSequence: 9, deliverySequence: 4 } } as unknown as JsMsg, out)).toEqual({ delivered: 2, streamSeq: 9, consumerSeq: 4 })
   })
 })
