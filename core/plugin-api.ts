@@ -81,6 +81,11 @@ export interface InsertOptions {
    * field of that name): cheaper than copying every row to add it (a sink's origin column).
    */
   addColumn?: { name: string; values: readonly string[] }
+  /**
+   * Each row's own JSON text, aligned with `rows` (a sink passes `SinkBatch.json`): sent as is
+   * instead of serialising the row again. Servers that take rows as objects ignore it.
+   */
+  json?: readonly string[]
 }
 
 export interface ClickHouseCapabilities {
@@ -334,6 +339,12 @@ export interface SinkBatch {
    * already be written, so an idempotent sink checks which ids are there first.
    */
   redelivered: boolean
+  /**
+   * The JSON text each record was parsed from, aligned with `records`, when each record is
+   * exactly that text (no transform before this sink); absent otherwise. A sink that would
+   * serialise the records again can send this instead.
+   */
+  json?: readonly string[]
 }
 
 export interface SinkWriteResult {

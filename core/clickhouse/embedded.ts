@@ -192,7 +192,7 @@ class Embedded extends ClickHouseHandle implements EmbeddedClickHouse {
 
   async insert(table: string, rows: readonly JsonObject[], opts: InsertOptions = {}): Promise<void> {
     if (rows.length === 0) return
-    await this.insertNdjson(table, jsonEachRow(rows, opts.addColumn), opts.settings)
+    await this.insertNdjson(table, jsonEachRow(rows, opts.addColumn, opts.json), opts.settings)
   }
 
   async insertNdjson(table: string, body: string | Buffer, settings: Record<string, string | number> = {}): Promise<void> {

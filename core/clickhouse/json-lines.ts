@@ -10,16 +10,18 @@ export function withColumn(rows: readonly JsonObject[], column: AddedColumn): Js
 }
 
 /**
- * The JSONEachRow text of `rows`, one line each, with `column` added to every row. The added
+ * The JSONEachRow text of `rows`, one line each, with `column` added to every row; `json`: the
+ * rows' own texts, used instead of serialising them again. The added
  * field is spliced into the row's own JSON text rather than the row copied with it (a copy per
  * row showed in profiles of the sink); a row that already has a field of that name, or is no
  * plain object (or has its own toJSON), is copied instead, so the added value replaces that
  * field as before.
  */
-export function jsonEachRow(rows: readonly JsonObject[], column?: AddedColumn): string {
+export function jsonEachRow(rows: readonly JsonObject[], column?: AddedColumn, json?: readonly string[]): string {
   let body = ''
+  const text = json && json.length === rows.length ? (i: number): string => ownLine(json[i]!, rows[i]!) : (i: number): string => JSON.stringify(rows[i])
   if (!column) {
-    for (let i = 0; i < rows.length; i++) body += JSON.stringify(rows[i]) + '\n'
+    for (let i = 0; i < rows.length; i++) body += text(i) + '\n'
     return body
   }
   const { name, values } = column
@@ -31,9 +33,23 @@ export function jsonEachRow(rows: readonly JsonObject[], column?: AddedColumn): 
       body += JSON.stringify({ ...row, [name]: value }) + '\n'
       continue
     }
-    const json = JSON.stringify(row)
+    const own = text(i)
     // A plain object's JSON ends with `}`; `{}` (no fields, or only undefined ones) takes no comma.
-    body += (json.length === 2 ? '{' : json.slice(0, -1) + ',') + field + JSON.stringify(value) + '}\n'
+    body += (isEmptyObject(own) ? '{' : own.slice(0, -1) + ',') + field + JSON.stringify(value) + '}\n'
   }
   return body
+}
+
+/**
+ * A row's own text (what it was parsed from) as its line: trimmed, and serialised again only when
+ * it spans lines (whitespace between tokens may hold line breaks; strings cannot).
+ */
+function ownLine(json: string, row: JsonObject): string {
+  const t = json.trim()
+  return t.includes('\n') || t.includes('\r') ? JSON.stringify(row) : t
+}
+
+/** `{}`, with any whitespace inside (a parsed text may have some). */
+function isEmptyObject(json: string): boolean {
+  return json.length === 2 || /^\{\s*\}$/.test(json)
 }

@@ -80,7 +80,7 @@ class ProxyHandle extends ClickHouseHandle implements ProxyClickHouse {
     if (rows.length === 0) return
     parseTableName(table)
     // The owner passes JSONEachRow text to chDB as is: the added column is in the text.
-    const body = jsonEachRow(rows, opts.addColumn)
+    const body = jsonEachRow(rows, opts.addColumn, opts.json)
     const q = new URLSearchParams({ table, settings: JSON.stringify(opts.settings ?? {}) })
     await request(this.socketPath, 'POST', `/insert?${q}`, body)
   }

@@ -83,6 +83,8 @@ interface Output {
   /** Index of this output among the outputs of its input (split → several). */
   index: number
   size: number
+  /** The JSON text the record was parsed from, while the record is exactly that (no transforms in the group). */
+  text?: string
 }
 
 const decoder = new TextDecoder()
@@ -317,7 +319,7 @@ export class GroupRunner {
       records.push(v as JsonObject)
       // A batch the in-order check accepted holds first deliveries only.
       const again = this.order ? false : deliveryCount(m) > 1
-      outs.push({ record: v as JsonObject, origin: m, redelivered: again || this.processedBefore(m), index: 0, size: data.length })
+      outs.push({ record: v as JsonObject, origin: m, redelivered: again || this.processedBefore(m), index: 0, size: data.length, text: this.transforms.length === 0 ? text : undefined })
     }
     this.stats.in += msgs.length
 
@@ -351,7 +353,7 @@ export class GroupRunner {
           }
           if (!pass) continue
         }
-        s.add(o.record, this.recordId(o), o.origin, o.size, o.redelivered)
+        s.add(o.record, this.recordId(o), o.origin, o.size, o.redelivered, o.text)
       }
       this.meter(s.spec.id).count(s.records.length - before, 0)
     }
@@ -468,7 +470,7 @@ export class GroupRunner {
         // A retry may follow an attempt that was stored but not answered (the server died after the
         // commit): the sink must check what is already there, as for redelivered inputs.
         const redelivered = batch.redelivered || attempt > 0
-        const res = await callHook(s.spec, 'write', () => s.writer.write({ records: batch.records, ids: batch.ids, redelivered }))
+        const res = await callHook(s.spec, 'write', () => s.writer.write({ records: batch.records, ids: batch.ids, redelivered, json: batch.json }))
         this.meter(s.spec.id).written(batch.records.length - (res?.rejected?.length ?? 0), (performance.now() - started) / 1000)
         if (res?.rejected?.length) {
           const dead = res.rejected.map((r) => this.deadLetter(batch.origins[r.index]!, s.spec, r.reason, 'E_REJECTED'))

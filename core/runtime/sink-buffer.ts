@@ -13,6 +13,8 @@ export class SinkBuffer {
   records: JsonObject[] = []
   ids: string[] = []
   origins: JsMsg[] = []
+  /** Each record's own JSON text while every record added has one (see SinkBatch.json). */
+  json: string[] | undefined = []
   bytes = 0
   firstAt = 0
   /** Some inputs in the buffer were delivered before: the sink must check what is already written. */
@@ -30,9 +32,11 @@ export class SinkBuffer {
     this.batching = writer.batching ?? DEFAULT_BATCHING
   }
 
-  add(record: JsonObject, id: string, origin: JsMsg, size: number, redelivered = false): void {
+  add(record: JsonObject, id: string, origin: JsMsg, size: number, redelivered = false, json?: string): void {
     if (this.records.length === 0) this.firstAt = Date.now()
     if (redelivered) this.redelivered = true
+    if (json === undefined) this.json = undefined
+    else this.json?.push(json)
     this.records.push(record)
     this.ids.push(id)
     this.origins.push(origin)
@@ -64,28 +68,40 @@ export class SinkBuffer {
    * but not yet processed when ack_wait ran out (the sink waited out an outage) comes again, and
    * both deliveries can land in one batch, where a sink checking the table finds neither.
    */
-  take(): { records: JsonObject[]; ids: string[]; origins: JsMsg[]; redelivered: boolean } {
-    const out = this.redelivered ? uniqueById(this.records, this.ids, this.origins) : { records: this.records, ids: this.ids, origins: this.origins }
-    const batch = { ...out, redelivered: this.redelivered }
+  take(): Batch {
+    const all = { records: this.records, ids: this.ids, origins: this.origins, json: this.json }
+    const batch = { ...(this.redelivered ? uniqueById(all) : all), redelivered: this.redelivered }
     this.redelivered = false
     this.records = []
     this.ids = []
     this.origins = []
+    this.json = []
     this.bytes = 0
     return batch
   }
 }
 
+interface Records {
+  records: JsonObject[]
+  ids: string[]
+  origins: JsMsg[]
+  json: string[] | undefined
+}
+
+type Batch = Records & { redelivered: boolean }
+
 /** Keeps the first record of each id (the others' inputs are still held, and acked with it). */
-function uniqueById(records: JsonObject[], ids: string[], origins: JsMsg[]): { records: JsonObject[]; ids: string[]; origins: JsMsg[] } {
+function uniqueById(b: Records): Records {
   const seen = new Set<string>()
-  const out = { records: [] as JsonObject[], ids: [] as string[], origins: [] as JsMsg[] }
-  for (let i = 0; i < ids.length; i++) {
-    if (seen.has(ids[i]!)) continue
-    seen.add(ids[i]!)
-    out.records.push(records[i]!)
-    out.ids.push(ids[i]!)
-    out.origins.push(origins[i]!)
+  const out: Records = { records: [], ids: [], origins: [], json: b.json && [] }
+  for (let i = 0; i < b.ids.length; i++) {
+    const id = b.ids[i]!
+    if (seen.has(id)) continue
+    seen.add(id)
+    out.records.push(b.records[i]!)
+    out.ids.push(id)
+    out.origins.push(b.origins[i]!)
+    out.json?.push(b.json![i]!)
   }
   return out
 }

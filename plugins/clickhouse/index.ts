@@ -79,7 +79,7 @@ export default defineSink<ClickHouseSinkConfig>({
     return {
       batching: { rows: cfg.batch.rows, bytes: cfg.batch.bytes, maxWaitMs: parseDuration(cfg.batch.maxWait) },
       async write(batch) {
-        const { records, ids } = batch
+        const { records, ids, json } = batch
         let present: Set<string> | undefined
         if (originCol && batch.redelivered) {
           present = await presentOrigins(ch, table, originCol, ids)
@@ -91,6 +91,8 @@ export default defineSink<ClickHouseSinkConfig>({
         const rows: JsonObject[] = []
         const indexes: number[] = []
         const origins: string[] = []
+        // The records' own texts go in as they are, while no row was changed on the way.
+        let texts: string[] | undefined = json ? [] : undefined
         for (let i = 0; i < records.length; i++) {
           if (present?.has(ids[i]!)) continue
           let row = records[i]!
@@ -105,11 +107,13 @@ export default defineSink<ClickHouseSinkConfig>({
           rows.push(row)
           indexes.push(i)
           origins.push(ids[i]!)
+          if (texts && row === records[i]) texts.push(json![i]!)
+          else texts = undefined
         }
         if (rows.length === 0) return refused.length ? { rejected: refused } : undefined
         // The origin goes in as an added column: no copy of each row to carry it.
         const column = g.originColumn ? { name: g.originColumn, values: origins } : undefined
-        const rejected = [...refused, ...(await insertIsolating(ch, cfg.table, rows, indexes, settingsFor(ids), column))]
+        const rejected = [...refused, ...(await insertIsolating(ch, cfg.table, rows, indexes, settingsFor(ids), column, texts))]
         return rejected.length ? { rejected } : undefined
       },
       close: () => ch.close(),

@@ -16,7 +16,8 @@ function isDataError(err: unknown): boolean {
  * Inserts rows; when ClickHouse refuses the batch for its data, splits it in halves until the
  * rows it cannot read are alone, and returns those (they go to the DLQ with ClickHouse's
  * reason, which names the column) while the others are written. `column`: a field added to
- * every row (its values aligned with `rows`), split along with them.
+ * every row (its values aligned with `rows`), split along with them; `json`: the rows' own
+ * texts, likewise.
  */
 export async function insertIsolating(
   ch: ClickHouse,
@@ -25,17 +26,18 @@ export async function insertIsolating(
   indexes: number[],
   settingsFor: (part: number[]) => Record<string, string | number>,
   column?: InsertOptions['addColumn'],
+  json?: readonly string[],
 ): Promise<Rejected[]> {
   try {
-    await ch.insert(table, rows, { settings: settingsFor(indexes), addColumn: column })
+    await ch.insert(table, rows, { settings: settingsFor(indexes), addColumn: column, json })
     return []
   } catch (err) {
     if (!isDataError(err)) throw err
     if (rows.length === 1) return [{ index: indexes[0]!, reason: `ClickHouse refused the row: ${(err as Error).message}` }]
     const mid = Math.ceil(rows.length / 2)
     const half = (from: number, to?: number): InsertOptions['addColumn'] => column && { name: column.name, values: column.values.slice(from, to) }
-    const a = await insertIsolating(ch, table, rows.slice(0, mid), indexes.slice(0, mid), settingsFor, half(0, mid))
-    const b = await insertIsolating(ch, table, rows.slice(mid), indexes.slice(mid), settingsFor, half(mid))
+    const a = await insertIsolating(ch, table, rows.slice(0, mid), indexes.slice(0, mid), settingsFor, half(0, mid), json?.slice(0, mid))
+    const b = await insertIsolating(ch, table, rows.slice(mid), indexes.slice(mid), settingsFor, half(mid), json?.slice(mid))
     return [...a, ...b]
   }
 }

@@ -32,6 +32,19 @@ describe('jsonEachRow', () => {
     expect(jsonEachRow(rows, { name: 'needs "quoting"', values })).toBe(copied(rows, 'needs "quoting"', values))
   })
 
+  it('sends the rows\' own texts when given (trimmed), and serialises a row again only when its text spans lines', () => {
+    const texts = ['  {"id": 1, "big": 12345678901234567890}\n', '{ }', '{\n"id": 3\n}', '{"_trib_origin":"theirs","id":4}']
+    const rows = texts.map((t) => JSON.parse(t) as JsonObject)
+    const values = ['p:s:0:1', 'p:s:0:2', 'p:s:0:3', 'p:s:0:4']
+    // The text keeps what a parse would round (the 64-bit id): ClickHouse gets it exact.
+    expect(jsonEachRow(rows, undefined, texts)).toBe('{"id": 1, "big": 12345678901234567890}\n{ }\n{"id":3}\n{"_trib_origin":"theirs","id":4}\n')
+    expect(jsonEachRow(rows, { name: '_trib_origin', values }, texts)).toBe(
+      '{"id": 1, "big": 12345678901234567890,"_trib_origin":"p:s:0:1"}\n{"_trib_origin":"p:s:0:2"}\n{"id":3,"_trib_origin":"p:s:0:3"}\n{"_trib_origin":"p:s:0:4","id":4}\n',
+    )
+    // Texts that do not line up with the rows are not used.
+    expect(jsonEachRow(rows, undefined, texts.slice(1))).toBe(rows.map((r) => JSON.stringify(r) + '\n').join(''))
+  })
+
   it('withColumn copies rows with the field, leaving the rows as they were', () => {
     const rows: JsonObject[] = [{ a: 1 }, { o: 'r' }]
     expect(withColumn(rows, { name: 'o', values: ['x', 'y'] })).toEqual([{ a: 1, o: 'x' }, { o: 'y' }])

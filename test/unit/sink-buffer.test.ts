@@ -34,7 +34,7 @@ describe('sink buffer flush policy', () => {
     b.add({ n: 1 }, 'p:s:0:1', again, 10, true)
     b.add({ n: 3 }, 'p:s:0:3', again, 10, true)
     const taken = b.take()
-    expect(taken).toEqual({ records: [{ n: 1 }, { n: 2 }, { n: 3 }], ids: ['p:s:0:1', 'p:s:0:2', 'p:s:0:3'], origins: [first, first, again], redelivered: true })
+    expect(taken).toEqual({ records: [{ n: 1 }, { n: 2 }, { n: 3 }], ids: ['p:s:0:1', 'p:s:0:2', 'p:s:0:3'], origins: [first, first, again], json: undefined, redelivered: true })
     // First deliveries only: taken as they are.
     b.add({ n: 4 }, 'p:s:0:4', first, 10)
     b.add({ n: 4 }, 'p:s:0:4', first, 10)
