@@ -49,7 +49,10 @@ function ownLine(json: string, row: JsonObject): string {
   return t.includes('\n') || t.includes('\r') ? JSON.stringify(row) : t
 }
 
-/** `{}`, with any whitespace inside (a parsed text may have some). */
+/** `{}`, with any whitespace inside (a parsed text may have some); `json` is trimmed. */
 function isEmptyObject(json: string): boolean {
-  return json.length === 2 || /^\{\s*\}$/.test(json)
+  // Looks back from the closing brace: one character for any object with a field.
+  let i = json.length - 2
+  while (i > 0 && (json.charCodeAt(i) === 32 || json.charCodeAt(i) === 9 || json.charCodeAt(i) === 10 || json.charCodeAt(i) === 13)) i--
+  return i === 0
 }

@@ -86,8 +86,9 @@ function tokensIn(reply: Uint8Array, indexes: readonly number[], out: number[]):
 }
 
 const one = [0]
+const single: number[][] = []
 function tokenIn(reply: Uint8Array, index: number): number {
-  tokensIn(reply, [index], one)
+  tokensIn(reply, (single[index] ??= [index]), one)
   return one[0]!
 }
 
