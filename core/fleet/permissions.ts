@@ -1,4 +1,4 @@
-import { pipelineSubjects, stateBucket, streamName } from '../jetstream/names.js'
+import { RUN_LEASES_BUCKET, pipelineSubjects, stateBucket, streamName } from '../jetstream/names.js'
 import { deploymentsBucket, leasesBucket, workersBucket } from './names.js'
 
 /** A nats-server `permissions` block. */
@@ -40,15 +40,25 @@ function kvApi(bucket: string): string[] {
 }
 
 /**
+ * `tributary run`'s lease: the bucket all pipelines share (created by the first run), read by
+ * whole-message get, and written under this pipeline's key only. No purge, no consumers: one
+ * pipeline's user cannot clear another's lease (it can read who holds one).
+ */
+function runLeaseApi(pipeline: string): string[] {
+  const stream = `KV_${RUN_LEASES_BUCKET}`
+  return [`$KV.${RUN_LEASES_BUCKET}.${pipeline}`, `$JS.API.STREAM.INFO.${stream}`, `$JS.API.STREAM.CREATE.${stream}`, `$JS.API.STREAM.MSG.GET.${stream}`]
+}
+
+/**
  * Least privilege for the connection that runs one pipeline (its file's `nats` block): its
- * subjects `trib.<name>.>`, its stream's JetStream API and its state bucket — nothing of any other
- * pipeline. `$JS.API.INFO` is the account check every JetStream client makes; replies come on
+ * subjects `trib.<name>.>`, its stream's JetStream API, its state bucket and its key of the run
+ * lease bucket — nothing of any other pipeline. `$JS.API.INFO` is the account check every JetStream client makes; replies come on
  * `_INBOX.>` (the client's default inbox prefix). Plugins that reach other subjects (the `nats`
  * source and sink) need those added.
  */
 export function pipelinePermissions(pipeline: string): NatsPermissions {
   return {
-    publish: { allow: ['$JS.API.INFO', pipelineSubjects(pipeline), ...streamApi(streamName(pipeline)), ...kvApi(stateBucket(pipeline))] },
+    publish: { allow: ['$JS.API.INFO', pipelineSubjects(pipeline), ...streamApi(streamName(pipeline)), ...kvApi(stateBucket(pipeline)), ...runLeaseApi(pipeline)] },
     subscribe: { allow: ['_INBOX.>', pipelineSubjects(pipeline)] },
   }
 }

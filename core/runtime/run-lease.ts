@@ -19,8 +19,8 @@ export interface RunLeaseOptions {
 }
 
 /**
- * One `run` process per pipeline (its groups still use explicit acks: docs/delivery.md says why
- * ack policy all waits for a delivery-contiguity check). A second `run` is refused while the holder
+ * One `run` process per pipeline: its groups read their durables alone (ack policy all, with the
+ * in-order check of core/runtime/delivery-order.ts). A second `run` is refused while the holder
  * renews; a holder on this host whose process is gone (kill -9) is taken over at once, and one
  * elsewhere that stopped renewing is waited out (at most a TTL). Several processes sharing a
  * pipeline is what a fleet is for (explicit acks on shared durables).

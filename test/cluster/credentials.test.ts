@@ -54,6 +54,7 @@ describe('a worker holding one pipeline\'s credentials', () => {
     ${formatUserConfig('fleet', '"fleetpw"', workerPermissions('default'))}
     ${formatUserConfig('pa', '"papw"', pipelinePermissions('seca'))}
     ${formatUserConfig('pb', '"pbpw"', pipelinePermissions('secb'))}
+    ${formatUserConfig('pc', '"pcpw"', pipelinePermissions('secc'))}
   ]
 }
 `)
@@ -78,6 +79,15 @@ describe('a worker holding one pipeline\'s credentials', () => {
     expect(out.permissions.publish.allow).toContain('trib.seca.>')
     expect(out.permissions.publish.allow.filter((s) => s.includes('secb'))).toEqual([])
     expect(out.config).toContain('password: $SECA_NATS_PASSWORD')
+  })
+
+  it('`tributary run` works on the same least-privilege user (its run lease included)', async () => {
+    const f = path.join(tmp.dir, 'secc.yaml')
+    await writeFile(f, pipelineFile('secc', 'pc', 'PC_PASS'))
+    const r = await cli(['run', f], { ...process.env, TRIBUTARY_HOME: path.join(tmp.dir, 'home-run'), PC_PASS: 'pcpw' })
+    expect(r.code, r.stderr.slice(-3000)).toBe(0)
+    expect(r.stderr).not.toMatch(/permission/i)
+    expect((await readFile(path.join(tmp.dir, 'secc.ndjson'), 'utf8')).split('\n').filter(Boolean).length).toBe(N)
   })
 
   it('runs each pipeline on its own user, and that user cannot reach the other pipeline', async () => {
@@ -111,6 +121,8 @@ describe('a worker holding one pipeline\'s credentials', () => {
       const closedWith = await sub.closed.catch((err: unknown) => err)
       expect(closedWith instanceof Error ? closedWith.message : 'closed without error').toMatch(/permission/i)
       expect(await refused(() => pa.request('trib.secb.generate', 'x', { timeout: 2000 }))).toMatch(/permission|timeout|no responders/i)
+      // Nor write another pipeline's run lease (the bucket is shared, its keys are not).
+      expect(await refused(() => jetstream(pa, { timeout: 2000 }).publish('$KV.trib-run-leases.secb', 'x'))).toMatch(/permission|timeout|no responders/i)
       // Nor can it touch the fleet's deployments.
       expect(await refused(async () => (await new Kvm(jetstream(pa, { timeout: 2000 })).open('trib-fleet-default')).get('pipelines.secb'))).toMatch(/permission|timeout/i)
     } finally {
