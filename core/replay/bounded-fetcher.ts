@@ -1,4 +1,4 @@
-import { deliveryCount, streamSeq } from '../jetstream/reply-subject.js'
+import { deliveryNumbers, type DeliveryNumbers } from '../jetstream/reply-subject.js'
 import type { JsMsg } from '@nats-io/jetstream'
 import type { BatchFetcher } from '../jetstream/consumer.js'
 import { H, hasHeader } from '../jetstream/headers.js'
@@ -37,6 +37,7 @@ export function boundedFetcher(inner: BatchFetcher, opts: BoundedFetcherOptions)
   let endSeen = false
   let flushAsked = false
   let caughtUp = false
+  const scratch: DeliveryNumbers = { delivered: 0, streamSeq: 0, consumerSeq: 0 }
   const finish = (): undefined => {
     caughtUp = true
     inner.stop({ now: true })
@@ -69,9 +70,10 @@ export function boundedFetcher(inner: BatchFetcher, opts: BoundedFetcherOptions)
       if (batch === undefined) return undefined
       const out: JsMsg[] = []
       for (const m of batch) {
-        const seq = streamSeq(m)
+        const d = deliveryNumbers(m, scratch)
+        const seq = d.streamSeq
         if (seq >= opts.endSeq) endSeen = true
-        const first = deliveryCount(m) === 1
+        const first = d.delivered === 1
         if (seq > opts.endSeq || redundantCopy(m)) {
           if (first && seq <= opts.endSeq) counts.skipped++
           m.ack()
