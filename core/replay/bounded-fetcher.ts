@@ -2,6 +2,8 @@ import { deliveryNumbers, type DeliveryNumbers } from '../jetstream/reply-subjec
 import type { JsMsg } from '@nats-io/jetstream'
 import type { BatchFetcher } from '../jetstream/consumer.js'
 import { H, hasHeader } from '../jetstream/headers.js'
+import { DeliveryOrder } from '../runtime/delivery-order.js'
+import type { Logger } from '../log/logger.js'
 
 export interface ReplayCounts {
   /** Inputs handed to the group (first deliveries). */
@@ -24,6 +26,17 @@ export interface BoundedFetcherOptions {
    * outstanding (every input acked, none waiting for a retry) — the replay is then caught up.
    */
   settled(endSeen: boolean): Promise<boolean>
+  /**
+   * The replay's durable is ack policy all, so a delivery lost with a connection (or repeated after
+   * a server restart) would be settled unseen by the next ack: each fetched batch must continue
+   * the stream (core/runtime/delivery-order.ts), and on a break the durable is recreated after
+   * the last input taken (this returns a fetcher on it) and the batch is fetched again.
+   * Absent: no check.
+   */
+  reposition?(afterSeq: number): Promise<BatchFetcher>
+  /** Where the durable starts: its delivered consumer and stream sequences (for the check). */
+  delivered?: { consumerSeq: number; streamSeq: number }
+  logger?: Logger
 }
 
 /**
@@ -32,7 +45,9 @@ export interface BoundedFetcherOptions {
  * skipped when their original is in the replayed range (the original is reprocessed itself, so
  * the copy would count it twice). Ends (undefined) once caught up, so the group drains.
  */
-export function boundedFetcher(inner: BatchFetcher, opts: BoundedFetcherOptions): BoundedFetcher {
+export function boundedFetcher(first: BatchFetcher, opts: BoundedFetcherOptions): BoundedFetcher {
+  let inner = first
+  const order = opts.reposition ? new DeliveryOrder(opts.delivered?.consumerSeq ?? 0, opts.delivered?.streamSeq ?? 0) : undefined
   const counts: ReplayCounts = { read: 0, skipped: 0 }
   let endSeen = false
   let flushAsked = false
@@ -66,7 +81,17 @@ export function boundedFetcher(inner: BatchFetcher, opts: BoundedFetcherOptions)
           return []
         }
       }
-      const batch = await inner.next()
+      let batch = await inner.next()
+      while (batch?.length && order && !order.accept(batch)) {
+        // Everything before the break was handed over (and is written and acked as usual); the
+        // recreated durable starts right after it.
+        const after = order.through
+        opts.logger?.warn({ after }, 'replay: a delivery was lost or repeated (a connection cut, a server restart); reading on after the last input taken')
+        inner.stop({ now: true })
+        inner = await opts.reposition!(after)
+        order.reset(after)
+        batch = await inner.next()
+      }
       if (batch === undefined) return undefined
       const out: JsMsg[] = []
       for (const m of batch) {

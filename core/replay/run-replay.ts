@@ -88,19 +88,22 @@ export async function replayPipelineFile(file: string, opts: ReplayOptions): Pro
     const durable = replayDurableName(spec.name, epoch)
     const maxRows = Math.max(0, ...stages.sinks.map((s) => s.writer.batching?.rows ?? 1000))
     try {
-      const ci = await createReplayDurable(jsm, stream, {
-        name: durable,
-        subject,
-        startSeq: range.startSeq,
-        maxAckPending: GroupRunner.maxAckPendingFor(maxRows, FETCH_BATCH),
-        ackWaitMs: spec.delivery.ackWaitMs,
-      })
+      const durableSpec = { name: durable, subject, startSeq: range.startSeq, maxAckPending: GroupRunner.maxAckPendingFor(maxRows, FETCH_BATCH), ackWaitMs: spec.delivery.ackWaitMs }
+      const ci = await createReplayDurable(jsm, stream, durableSpec)
+      const openFetcher = () => createBatchFetcher(js, stream, durable, { batch: FETCH_BATCH, expiresMs: 1000 })
       log.info({ pipeline: spec.name, epoch, from: range.startSeq, to: range.endSeq, records: ci.num_pending, consumer: durable, into: target?.into }, 'replaying')
       const group: StageGroup = { id: spec.transforms[0]?.id ?? spec.sinks[0]!.id, consumer: durable, inputSubject: subject, transforms: spec.transforms, sinks: spec.sinks }
       let runner: GroupRunner | undefined
-      const fetcher = boundedFetcher(createBatchFetcher(js, stream, durable, { batch: FETCH_BATCH, expiresMs: 1000 }), {
+      const fetcher = boundedFetcher(openFetcher(), {
         startSeq: range.startSeq,
         endSeq: range.endSeq,
+        delivered: { consumerSeq: ci.delivered.consumer_seq, streamSeq: ci.delivered.stream_seq },
+        logger: log,
+        reposition: async (afterSeq) => {
+          await deleteReplayDurable(jsm, stream, durable)
+          await createReplayDurable(jsm, stream, { ...durableSpec, startSeq: afterSeq + 1 })
+          return openFetcher()
+        },
         // Caught up: nothing held, nothing unacknowledged (retries included), nothing left up to the end.
         settled: async (endSeen) => {
           if (!runner?.idle) return false
