@@ -4,11 +4,6 @@ type AddedColumn = NonNullable<InsertOptions['addColumn']>
 
 const hasOwn = Object.prototype.hasOwnProperty
 
-/** `rows` with `column` added to each, by copying (what a client that stringifies rows itself is given). */
-export function withColumn(rows: readonly JsonObject[], column: AddedColumn): JsonObject[] {
-  return rows.map((row, i) => ({ ...row, [column.name]: column.values[i]! }))
-}
-
 /**
  * The JSONEachRow text of `rows`, one line each, with `column` added to every row; `json`: the
  * rows' own texts, used instead of serialising them again. The added

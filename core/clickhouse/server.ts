@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream'
+import { finished } from 'node:stream/promises'
 import fs from 'node:fs/promises'
 import { rootCertificates } from 'node:tls'
 import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseClientConfigOptions } from '@clickhouse/client'
@@ -6,7 +8,7 @@ import type { ClickHouse, ClickHouseConnectionOptions, InsertOptions, JsonObject
 import { ClickHouseFailure, toClickHouseFailure } from './errors.js'
 import { quoteTable, validateIdentifier } from './identifiers.js'
 import { normalizeRows, type ColumnMeta } from './rows.js'
-import { withColumn } from './json-lines.js'
+import { jsonEachRow } from './json-lines.js'
 import { trimStatement } from './statement.js'
 import { ClickHouseHandle } from './handle-base.js'
 
@@ -117,10 +119,14 @@ class Server extends ClickHouseHandle implements ClickHouse {
   async insert(table: string, rows: readonly JsonObject[], opts: InsertOptions = {}): Promise<void> {
     if (rows.length === 0) return
     const name = quoteTable(table)
-    // The client stringifies each row itself: an added column is added by copying.
-    const values = opts.addColumn ? withColumn(rows, opts.addColumn) : (rows as JsonObject[])
+    // One JSONEachRow body, as for chDB: the rows' own texts when given and the added column
+    // spliced in (the client's insert() would copy each row to add it, then stringify it).
+    const body = Buffer.from(jsonEachRow(rows, opts.addColumn, opts.json))
     try {
-      await this.client.insert({ table: name, values, format: 'JSONEachRow', clickhouse_settings: opts.settings })
+      const res = await this.client.exec({ query: `INSERT INTO ${name} FORMAT JSONEachRow`, values: Readable.from([body]), clickhouse_settings: opts.settings })
+      // An insert answers with an empty body: read it so the connection goes back to the pool.
+      res.stream.resume()
+      await finished(res.stream)
     } catch (err) {
       throw this.#fail(err, `insert into ${name} failed`)
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { JsonObject } from '../../core/plugin-api.js'
-import { jsonEachRow, withColumn } from '../../core/clickhouse/json-lines.js'
+import { jsonEachRow } from '../../core/clickhouse/json-lines.js'
 
 /** What the sink sent before the column was spliced into the text: a copy of each row with the field. */
 function copied(rows: JsonObject[], name: string, values: string[]): string {
@@ -43,11 +43,5 @@ describe('jsonEachRow', () => {
     )
     // Texts that do not line up with the rows are not used.
     expect(jsonEachRow(rows, undefined, texts.slice(1))).toBe(rows.map((r) => JSON.stringify(r) + '\n').join(''))
-  })
-
-  it('withColumn copies rows with the field, leaving the rows as they were', () => {
-    const rows: JsonObject[] = [{ a: 1 }, { o: 'r' }]
-    expect(withColumn(rows, { name: 'o', values: ['x', 'y'] })).toEqual([{ a: 1, o: 'x' }, { o: 'y' }])
-    expect(rows).toEqual([{ a: 1 }, { o: 'r' }])
   })
 })
