@@ -54,17 +54,20 @@ describe('revision changes', () => {
 })
 
 describe('least-privilege permissions', () => {
-  it("a pipeline's user reaches its subjects, stream API and state bucket, nothing of another pipeline", () => {
+  it("a pipeline's user reaches its subjects, stream API, state bucket and run lease key, and writes nothing of another pipeline", () => {
     const p = pipelinePermissions('orders')
-    expect(p.publish.allow).toEqual(expect.arrayContaining(['$JS.API.INFO', 'trib.orders.>', '$JS.API.STREAM.INFO.TRIB_ORDERS', '$JS.API.CONSUMER.MSG.NEXT.TRIB_ORDERS.>', '$JS.ACK.TRIB_ORDERS.>', '$KV.trib-state-orders.>', '$JS.API.DIRECT.GET.KV_trib-state-orders.>']))
+    expect(p.publish.allow).toEqual(expect.arrayContaining(['$JS.API.INFO', 'trib.orders.>', '$JS.API.STREAM.INFO.TRIB_ORDERS', '$JS.API.CONSUMER.MSG.NEXT.TRIB_ORDERS.>', '$JS.ACK.TRIB_ORDERS.>', '$KV.trib-state-orders.>', '$JS.API.DIRECT.GET.KV_trib-state-orders.>', '$KV.trib-run-leases.orders']))
     expect(p.subscribe.allow).toEqual(['_INBOX.>', 'trib.orders.>'])
-    // Every subject names this pipeline (or is the account check / the inbox): no wildcard reaches another one.
+    // The run-lease bucket is shared by all pipelines: its info, creation and message reads only
+    // (who runs what), never a purge, a delete or a consumer.
+    const shared = ['$JS.API.STREAM.INFO.KV_trib-run-leases', '$JS.API.STREAM.CREATE.KV_trib-run-leases', '$JS.API.STREAM.MSG.GET.KV_trib-run-leases']
+    // Every other subject names this pipeline (or is the account check / the inbox): no wildcard reaches another one.
     for (const s of [...p.publish.allow, ...p.subscribe.allow]) {
-      if (s === '$JS.API.INFO' || s === '_INBOX.>') continue
+      if (s === '$JS.API.INFO' || s === '_INBOX.>' || shared.includes(s)) continue
       expect(s).toMatch(/orders|ORDERS/)
       expect(s).not.toMatch(/^\$JS\.API\.[A-Z.]*>$/)
     }
-    expect(pipelinePermissions('orders-eu').publish.allow.filter((s) => p.publish.allow.includes(s))).toEqual(['$JS.API.INFO'])
+    expect(pipelinePermissions('orders-eu').publish.allow.filter((s) => p.publish.allow.includes(s))).toEqual(['$JS.API.INFO', ...shared])
   })
 
   it("a worker's own user reaches the fleet's three buckets only", () => {
