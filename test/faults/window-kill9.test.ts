@@ -115,10 +115,18 @@ describe('kill -9 during a windowed run', () => {
       // Kill only once this run has saved window state some way past the last run's: mid-stream,
       // windows open, at a different point of the input each round.
       const target = Math.min(RECORDS - 10_000, savedSeq + 2_000 + Math.floor(Math.random() * 15_000))
+      let ended: number | null | undefined
+      void r.exited.then((code) => (ended = code))
       const seq = await waitFor('the window stage to save state', async () => {
         const head = await savedHead('win_crash')
-        return head && head.seq >= target ? head.seq : undefined
-      }, 180_000) // generous: the whole suite shares 2 cores in CI
+        if (head && head.seq >= target) return head.seq
+        // A run that ended before saving that far will never get there: say why at once.
+        if (ended !== undefined) throw new Error(`round ${round}: the run exited (${ended}) with the window saved up to ${head?.seq ?? 'nothing'} (waiting for ${target}):\n${r.stderr().slice(-3000)}`)
+        return undefined
+      }, 180_000).catch((err: unknown) => {
+        // Once seen in CI (a round that never saved): the run's own log is the diagnosis.
+        throw new Error(`${(err as Error).message}\n--- the run's log (tail):\n${r.stderr().slice(-4000)}`)
+      }) // generous: the whole suite shares 2 cores in CI
       // The fault: a random moment after that (this wait injects the crash; nothing is asserted on time).
       await new Promise((res) => setTimeout(res, Math.random() * 1500))
       r.child.kill('SIGKILL')
