@@ -16,6 +16,8 @@ export interface RunLeaseOptions {
   replicas?: number
   ttlMs?: number
   onError?: (err: unknown) => void
+  /** The holder's id (default: this process, `host-pid`); a test stands in for another process with it. */
+  owner?: string
 }
 
 /**
@@ -29,7 +31,8 @@ export async function holdRunLease(nc: NatsConnection, pipeline: string, opts: R
   const bucket = await openLeaseBucket(jetstream(nc), RUN_LEASES_BUCKET, { ttlMs: opts.ttlMs ?? RUN_LEASE_TTL_MS, replicas: opts.replicas })
   const store = kvLeaseStore(bucket.kv)
   const timing = leaseTiming(bucket.ttlMs)
-  const leases = createLeases(store, { owner: instanceId(hostname(), process.pid), timing, onError: (_key, err) => opts.onError?.(err) })
+  const self = opts.owner ?? instanceId(hostname(), process.pid)
+  const leases = createLeases(store, { owner: self, timing, onError: (_key, err) => opts.onError?.(err) })
   const deadline = Date.now() + timing.ttlMs + timing.pollMs
   for (;;) {
     const lease = await leases.tryAcquire(pipeline)
@@ -37,7 +40,9 @@ export async function holdRunLease(nc: NatsConnection, pipeline: string, opts: R
     const held = await store.get(pipeline)
     if (!held) continue // expired between the two calls
     const holder = parseLeaseRecord(held.value)
-    if (holder && deadOnThisHost(holder.owner)) {
+    // This process's own record: a lease it lost track of (a renewal answered too late under
+    // load, then retaken) is still its own, not another run's.
+    if (holder && (holder.owner === self || deadOnThisHost(holder.owner))) {
       await store.delete(pipeline, held.revision)
       continue
     }

@@ -33,19 +33,30 @@ afterAll(async () => {
 
 describe('the run lease', () => {
   it('refuses a second run of a pipeline while the first holds it, and frees it on release', async () => {
-    const first = await holdRunLease(nc, 'leased')
+    // The first run stands for another live process on this host (the test runner's parent).
+    const other = instanceId(hostname(), process.ppid)
+    const first = await holdRunLease(nc, 'leased', { owner: other })
     const err = await holdRunLease(nc, 'leased').then(
       () => undefined,
       (e: unknown) => e,
     )
     expect(err).toBeInstanceOf(TributaryError)
     expect((err as TributaryError).code).toBe('E_RUNNING')
-    expect((err as TributaryError).message).toContain(instanceId(hostname(), process.pid))
+    expect((err as TributaryError).message).toContain(other)
     expect((err as TributaryError).hint).toMatch(/fleet/)
     await first.release()
     const again = await holdRunLease(nc, 'leased')
     expect(again.lost.aborted).toBe(false)
     await again.release()
+  })
+
+  it('takes its own record back (a lease this process lost track of under load is not another run)', async () => {
+    const first = await holdRunLease(nc, 'mine')
+    // As if its renewals had been answered too late: the record is still this process's.
+    const again = await holdRunLease(nc, 'mine')
+    expect(again.lost.aborted).toBe(false)
+    await again.release()
+    await first.release().catch(() => undefined)
   })
 
   it('takes over at once from a holder on this host whose process is gone (kill -9)', async () => {
