@@ -91,7 +91,9 @@ function wedgeAfter(f: BatchFetcher, n: number): BatchFetcher & { wedged: boolea
 
 async function outputIds(file: string): Promise<number[]> {
   const text = await readFile(file, 'utf8').catch(() => '')
+  // Complete lines only: read while the sink writes, the last one may be half there.
   return text
+    .slice(0, text.lastIndexOf('\n') + 1)
     .split('\n')
     .filter(Boolean)
     .map((l) => (JSON.parse(l) as { id: number }).id)
