@@ -1,4 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
+import { afterAll, beforeAll } from 'vitest'
+import { connect } from '@nats-io/transport-node'
+import type { NatsConnection } from '@nats-io/nats-core'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { isAlive, terminate } from '../../core/nats/process.js'
@@ -63,4 +66,29 @@ export async function startNatsServer(opts: TestNatsServerOptions = {}): Promise
     },
   }
   return server
+}
+
+/**
+ * A nats-server and one client connection for the tests of a file (or a describe block): started
+ * before them, closed and stopped by PID after them, even when they fail.
+ */
+export function natsForSuite(): { readonly nc: NatsConnection; readonly url: string } {
+  let server: TestNatsServer | undefined
+  let nc: NatsConnection | undefined
+  beforeAll(async () => {
+    server = await startNatsServer()
+    nc = await connect({ servers: server.url })
+  })
+  afterAll(async () => {
+    await nc?.close()
+    await server?.stop()
+  })
+  return {
+    get nc() {
+      return nc!
+    },
+    get url() {
+      return server!.url
+    },
+  }
 }

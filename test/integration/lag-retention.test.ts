@@ -1,35 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { Writable } from 'node:stream'
 import { pino } from 'pino'
 import { Registry } from 'prom-client'
-import { connect } from '@nats-io/transport-node'
-import type { NatsConnection } from '@nats-io/nats-core'
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { nanos } from '@nats-io/nats-core'
-import { startNatsServer } from '../helpers/nats-server.js'
+import { natsForSuite } from '../helpers/nats-server.js'
 import { waitFor } from '../helpers/cli.js'
 import { createRuntimeMetrics } from '../../core/metrics/prometheus.js'
 import { startMonitor, type Monitor } from '../../core/metrics/monitor.js'
 
-let nats: Awaited<ReturnType<typeof startNatsServer>>
-let nc: NatsConnection
-
-beforeAll(async () => {
-  nats = await startNatsServer()
-  nc = await connect({ servers: nats.url })
-})
-
-afterAll(async () => {
-  await nc?.close()
-  await nats?.stop()
-})
+const suite = natsForSuite()
 
 describe('lag versus retention', () => {
   it('measures the oldest unacknowledged message against max_age and warns in the log from 80 %', async () => {
-    const jsm = await jetstreamManager(nc)
+    const jsm = await jetstreamManager(suite.nc)
     await jsm.streams.add({ name: 'TRIB_LAG', subjects: ['trib.lag.>'], max_age: nanos(5000) })
     await jsm.consumers.add('TRIB_LAG', { durable_name: 'lag--sink', ack_policy: AckPolicy.Explicit, filter_subject: 'trib.lag.src' })
-    const js = jetstream(nc)
+    const js = jetstream(suite.nc)
     await js.publish('trib.lag.other', '{}') // another subject: not this consumer's lag
     for (let i = 0; i < 3; i++) await js.publish('trib.lag.src', JSON.stringify({ i }))
 

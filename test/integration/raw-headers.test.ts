@@ -1,29 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect } from '@nats-io/transport-node'
-import { headers, type NatsConnection } from '@nats-io/nats-core'
+import { describe, expect, it } from 'vitest'
+import { headers } from '@nats-io/nats-core'
 import { AckPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream'
-import { startNatsServer, type TestNatsServer } from '../helpers/nats-server.js'
+import { natsForSuite } from '../helpers/nats-server.js'
 import { H, hasHeader, headerOf } from '../../core/jetstream/headers.js'
 import { deliveryCount } from '../../core/jetstream/reply-subject.js'
 
 // The hot path reads headers and delivery counts from nats.js's raw message bytes; this holds
 // them to what `msg.headers` and `msg.info` decode, on messages delivered by a real server.
 describe('headers read from the raw message', () => {
-  let server: TestNatsServer
-  let nc: NatsConnection
-  beforeAll(async () => {
-    server = await startNatsServer()
-    nc = await connect({ servers: server.url })
-  })
-  afterAll(async () => {
-    await nc?.close()
-    await server?.stop()
-  })
+  const suite = natsForSuite()
 
   it('agree with the decoded headers: present, absent, several, none at all', async () => {
-    const jsm = await jetstreamManager(nc)
+    const jsm = await jetstreamManager(suite.nc)
     await jsm.streams.add({ name: 'RAW', subjects: ['raw.>'] })
-    const js = jetstream(nc)
+    const js = jetstream(suite.nc)
     const a = headers()
     a.set(H.msgId, 'p:file:0:41')
     a.set(H.eventTime, ' 1790000000000 ')
@@ -53,9 +43,9 @@ describe('headers read from the raw message', () => {
   })
 
   it('delivery counts agree with msg.info, first delivery and redelivered', async () => {
-    const jsm = await jetstreamManager(nc)
+    const jsm = await jetstreamManager(suite.nc)
     await jsm.streams.add({ name: 'RAWDC', subjects: ['rawdc.>'] })
-    const js = jetstream(nc)
+    const js = jetstream(suite.nc)
     await js.publish('rawdc.a', 'x')
     await js.publish('rawdc.b', 'y')
     await jsm.consumers.add('RAWDC', { durable_name: 'c', ack_policy: AckPolicy.Explicit })

@@ -1,12 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { connect } from '@nats-io/transport-node'
-import type { NatsConnection } from '@nats-io/nats-core'
 import { AckPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream'
 import { Kvm } from '@nats-io/kv'
 import os, { hostname } from 'node:os'
 import path from 'node:path'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { startNatsServer, type TestNatsServer } from '../helpers/nats-server.js'
+import { natsForSuite } from '../helpers/nats-server.js'
 import { holdRunLease } from '../../core/runtime/run-lease.js'
 import { ensureDurable } from '../../core/jetstream/consumer.js'
 import { redeliveredThrough } from '../../core/jetstream/durable-handover.js'
@@ -18,25 +17,14 @@ import { openRegistry } from '../../core/app/session.js'
 
 // One `run` per pipeline (its run lease), and the durables it then owns under ack policy all,
 // switched from and back to the explicit acks a fleet shares. Real nats-server.
-let server: TestNatsServer
-let nc: NatsConnection
-
-beforeAll(async () => {
-  server = await startNatsServer()
-  nc = await connect({ servers: server.url })
-})
-
-afterAll(async () => {
-  await nc?.close()
-  await server?.stop()
-})
+const suite = natsForSuite()
 
 describe('the run lease', () => {
   it('refuses a second run of a pipeline while the first holds it, and frees it on release', async () => {
     // The first run stands for another live process on this host (the test runner's parent).
     const other = instanceId(hostname(), process.ppid)
-    const first = await holdRunLease(nc, 'leased', { owner: other })
-    const err = await holdRunLease(nc, 'leased').then(
+    const first = await holdRunLease(suite.nc, 'leased', { owner: other })
+    const err = await holdRunLease(suite.nc, 'leased').then(
       () => undefined,
       (e: unknown) => e,
     )
@@ -45,26 +33,26 @@ describe('the run lease', () => {
     expect((err as TributaryError).message).toContain(other)
     expect((err as TributaryError).hint).toMatch(/fleet/)
     await first.release()
-    const again = await holdRunLease(nc, 'leased')
+    const again = await holdRunLease(suite.nc, 'leased')
     expect(again.lost.aborted).toBe(false)
     await again.release()
   })
 
   it('takes its own record back (a lease this process lost track of under load is not another run)', async () => {
-    const first = await holdRunLease(nc, 'mine')
+    const first = await holdRunLease(suite.nc, 'mine')
     // As if its renewals had been answered too late: the record is still this process's.
-    const again = await holdRunLease(nc, 'mine')
+    const again = await holdRunLease(suite.nc, 'mine')
     expect(again.lost.aborted).toBe(false)
     await again.release()
     await first.release().catch(() => undefined)
   })
 
   it('takes over at once from a holder on this host whose process is gone (kill -9)', async () => {
-    const kv = await new Kvm(jetstream(nc)).open(RUN_LEASES_BUCKET)
+    const kv = await new Kvm(jetstream(suite.nc)).open(RUN_LEASES_BUCKET)
     // A pid that cannot exist (above pid_max), as a crashed run would have left it.
     const now = new Date().toISOString()
     await kv.create('crashed', JSON.stringify({ owner: instanceId(hostname(), 4_194_304 + 1), acquiredAt: now, renewedAt: now }))
-    const lease = await holdRunLease(nc, 'crashed')
+    const lease = await holdRunLease(suite.nc, 'crashed')
     const held = JSON.parse((await kv.get('crashed'))!.string()) as { owner: string }
     expect(held.owner).toBe(instanceId(hostname(), process.pid))
     await lease.release()
@@ -77,9 +65,9 @@ describe('the run lease', () => {
       const file = path.join(dir, 'deployed.yaml')
       await writeFile(file, 'name: deployed\nsource: { use: file, config: { path: in.ndjson } }\nsinks: [ { use: file, config: { path: out.ndjson } } ]\n')
       const registry = await openRegistry(path.join(dir, 'home'))
-      const lease = await holdRunLease(nc, 'deployed')
+      const lease = await holdRunLease(suite.nc, 'deployed')
       try {
-        const err = await deployPipeline(nc, registry, { fleet: 'own', target: file, env: process.env }).then(
+        const err = await deployPipeline(suite.nc, registry, { fleet: 'own', target: file, env: process.env }).then(
           () => undefined,
           (e: unknown) => e as TributaryError,
         )
@@ -88,7 +76,7 @@ describe('the run lease', () => {
       } finally {
         await lease.release()
       }
-      const done = await deployPipeline(nc, registry, { fleet: 'own', target: file, env: process.env })
+      const done = await deployPipeline(suite.nc, registry, { fleet: 'own', target: file, env: process.env })
       expect(done.revision).toBe(1)
     } finally {
       await rm(dir, { recursive: true, force: true })
@@ -96,10 +84,10 @@ describe('the run lease', () => {
   })
 
   it('refuses a live holder on another host', async () => {
-    const kv = await new Kvm(jetstream(nc)).open(RUN_LEASES_BUCKET)
+    const kv = await new Kvm(jetstream(suite.nc)).open(RUN_LEASES_BUCKET)
     const now = new Date().toISOString()
     await kv.create('elsewhere', JSON.stringify({ owner: 'other-host-1', acquiredAt: now, renewedAt: now }))
-    await expect(holdRunLease(nc, 'elsewhere')).rejects.toMatchObject({ code: 'E_RUNNING' })
+    await expect(holdRunLease(suite.nc, 'elsewhere')).rejects.toMatchObject({ code: 'E_RUNNING' })
   })
 })
 
@@ -108,8 +96,8 @@ describe('a group durable handed over: between explicit acks and ack policy all,
   const spec = (ackAll: boolean) => ({ stream, name: 'own--g', filterSubject: 'own.in', maxAckPending: 1000, ackWaitMs: 30_000, maxDeliver: -1, ackAll })
 
   it('starts after the old ack floor and counts what the old one delivered past it as possibly processed', async () => {
-    const jsm = await jetstreamManager(nc)
-    const js = jetstream(nc)
+    const jsm = await jetstreamManager(suite.nc)
+    const js = jetstream(suite.nc)
     await jsm.streams.add({ name: stream, subjects: ['own.>'] })
     for (let i = 1; i <= 40; i++) await js.publish('own.in', String(i))
     const shared = await ensureDurable(jsm, spec(false))
@@ -119,7 +107,7 @@ describe('a group durable handed over: between explicit acks and ack policy all,
     for await (const m of await js.consumers.get(stream, 'own--g').then((c) => c.fetch({ max_messages: 25, expires: 2000 }))) got.push(m)
     expect(got).toHaveLength(25)
     for (const m of got) if (m.seq <= 20 && m.seq !== 11) m.ack()
-    await nc.flush()
+    await suite.nc.flush()
 
     const owned = await ensureDurable(jsm, spec(true))
     expect(owned.config.ack_policy).toBe(AckPolicy.All)
@@ -129,7 +117,7 @@ describe('a group durable handed over: between explicit acks and ack policy all,
     for await (const m of await js.consumers.get(stream, 'own--g').then((c) => c.fetch({ max_messages: 5, expires: 2000 }))) first.push(m)
     expect(first.map((m) => m.seq)).toEqual([11, 12, 13, 14, 15])
     first[4]!.ack() // ack policy all: settles 11–15
-    await nc.flush()
+    await suite.nc.flush()
 
     // The run is killed holding 16–30: the next run must get 16 first, not 31 (an ack of 31
     // would settle 16–30 unseen).
@@ -156,8 +144,8 @@ describe('a group durable handed over: between explicit acks and ack policy all,
   })
 
   it('is refused while another process still pulls from the durable', async () => {
-    const jsm = await jetstreamManager(nc)
-    const other = await connect({ servers: server.url })
+    const jsm = await jetstreamManager(suite.nc)
+    const other = await connect({ servers: suite.url })
     try {
       await jsm.streams.add({ name: 'BUSY', subjects: ['busy.>'] })
       const d = { stream: 'BUSY', name: 'busy--g', filterSubject: 'busy.in', maxAckPending: 1000, ackWaitMs: 30_000, maxDeliver: -1 }
