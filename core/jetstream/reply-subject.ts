@@ -63,10 +63,10 @@ export function consumerSeqIn(reply: Uint8Array): number {
 const dots = new Int32Array(32)
 
 /**
- * Integer token `index` of the 2.9 form (index + 2 in the v2 form), for each of `indexes`,
- * from one scan of the reply; `out` receives them in order (reused: no allocation per message).
+ * Finds the reply's dots and checks its form; returns how far the tokens sit from the 2.9 form's
+ * places (0, or 2 in the v2 form). The dots stay in `dots` for tokenAt.
  */
-function tokensIn(reply: Uint8Array, indexes: readonly number[], out: number[]): void {
+function scan(reply: Uint8Array): number {
   // Which form applies is known once all dots are counted.
   let n = 0
   for (let i = 0; i < reply.length; i++) {
@@ -78,18 +78,17 @@ function tokensIn(reply: Uint8Array, indexes: readonly number[], out: number[]):
   if ((tokens !== 9 && tokens < 11) || !startsWith(reply, PREFIX)) {
     throw new Error('unable to parse delivery info - not a jetstream message')
   }
-  const shift = tokens === 9 ? 0 : 2
-  for (let k = 0; k < indexes.length; k++) {
-    const t = indexes[k]! + shift
-    out[k] = intToken(reply, dots[t - 1]! + 1, dots[t]!)
-  }
+  return tokens === 9 ? 0 : 2
 }
 
-const one = [0]
-const single: number[][] = []
+/** Integer token `index` of the 2.9 form, in the reply `scan` last read (shifted as it said). */
+function tokenAt(reply: Uint8Array, index: number, shift: number): number {
+  const t = index + shift
+  return intToken(reply, dots[t - 1]! + 1, dots[t]!)
+}
+
 function tokenIn(reply: Uint8Array, index: number): number {
-  tokensIn(reply, (single[index] ??= [index]), one)
-  return one[0]!
+  return tokenAt(reply, index, scan(reply))
 }
 
 export interface DeliveryNumbers {
@@ -101,9 +100,6 @@ export interface DeliveryNumbers {
   consumerSeq: number
 }
 
-const DELIVERY_TOKENS = [4, 5, 6]
-const three = [0, 0, 0]
-
 /** The three numbers of `m`'s reply subject from one scan, into `out` (reused by the caller). */
 export function deliveryNumbers(m: JsMsg, out: DeliveryNumbers): DeliveryNumbers {
   const reply = rawReply(m)
@@ -114,10 +110,10 @@ export function deliveryNumbers(m: JsMsg, out: DeliveryNumbers): DeliveryNumbers
     out.consumerSeq = info.deliverySequence
     return out
   }
-  tokensIn(reply, DELIVERY_TOKENS, three)
-  out.delivered = three[0]!
-  out.streamSeq = three[1]!
-  out.consumerSeq = three[2]!
+  const shift = scan(reply)
+  out.delivered = tokenAt(reply, 4, shift)
+  out.streamSeq = tokenAt(reply, 5, shift)
+  out.consumerSeq = tokenAt(reply, 6, shift)
   return out
 }
 
