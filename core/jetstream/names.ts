@@ -41,8 +41,17 @@ export function stateBucket(pipeline: string): string {
  * duplicate window); a replay bumps the epoch so reprocessed outputs are not dropped.
  */
 export function messageId(pipeline: string, stageId: string, epoch: number, seq: number, index?: number): string {
-  const base = `${pipeline}:${stageId}:${epoch}:${seq}`
-  return index === undefined || index === 0 ? base : `${base}:${index}`
+  return messageIdAfter(messageIdPrefix(pipeline, stageId, epoch), seq, index)
+}
+
+/** What every messageId of one stage and epoch starts with (built once per stage on hot paths). */
+export function messageIdPrefix(pipeline: string, stageId: string, epoch: number): string {
+  return `${pipeline}:${stageId}:${epoch}:`
+}
+
+/** messageId from its prefix (messageIdPrefix). */
+export function messageIdAfter(prefix: string, seq: number, index?: number): string {
+  return index === undefined || index === 0 ? prefix + seq : `${prefix}${seq}:${index}`
 }
 
 export interface ParsedMessageId {

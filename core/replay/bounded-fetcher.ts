@@ -82,7 +82,9 @@ export function boundedFetcher(first: BatchFetcher, opts: BoundedFetcherOptions)
         }
       }
       let batch = await inner.next()
-      while (batch?.length && order && !order.accept(batch)) {
+      // With the order check, a batch it accepted holds first deliveries, their stream sequences in `seqs`.
+      const seqs: number[] = []
+      while (batch?.length && order && !order.accept(batch, seqs)) {
         // Everything before the break was handed over (and is written and acked as usual); the
         // recreated durable starts right after it.
         const after = order.through
@@ -94,11 +96,12 @@ export function boundedFetcher(first: BatchFetcher, opts: BoundedFetcherOptions)
       }
       if (batch === undefined) return undefined
       const out: JsMsg[] = []
-      for (const m of batch) {
-        const d = deliveryNumbers(m, scratch)
-        const seq = d.streamSeq
+      for (let i = 0; i < batch.length; i++) {
+        const m = batch[i]!
+        const d = order ? undefined : deliveryNumbers(m, scratch)
+        const seq = d ? d.streamSeq : seqs[i]!
         if (seq >= opts.endSeq) endSeen = true
-        const first = d.delivered === 1
+        const first = d ? d.delivered === 1 : true
         if (seq > opts.endSeq || redundantCopy(m)) {
           if (first && seq <= opts.endSeq) counts.skipped++
           m.ack()

@@ -119,6 +119,7 @@ export async function replayPipelineFile(file: string, opts: ReplayOptions): Pro
         pipeline: spec.name,
         epoch,
         idEpoch: epoch,
+        firstDeliveries: true, // the bounded fetcher checks the order (it is always given `reposition`)
         publisher,
         fetcher,
         logger: log,

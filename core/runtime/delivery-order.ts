@@ -19,15 +19,20 @@ export class DeliveryOrder {
     this.lastSeq = afterSeq
   }
 
-  /** True, and the batch taken as the continuation, when it continues the stream; false (nothing taken) otherwise. */
-  accept(msgs: readonly JsMsg[]): boolean {
+  /**
+   * True, and the batch taken as the continuation, when it continues the stream; false (nothing
+   * taken) otherwise. `seqs`: filled with each message's stream sequence, for a caller that needs
+   * them too (one read of each reply subject).
+   */
+  accept(msgs: readonly JsMsg[], seqs?: number[]): boolean {
     let expect = this.nextDelivery
     let after = this.lastSeq
-    for (const m of msgs) {
-      const d = deliveryNumbers(m, this.scratch)
+    for (let i = 0; i < msgs.length; i++) {
+      const d = deliveryNumbers(msgs[i]!, this.scratch)
       if (d.delivered !== 1 || d.consumerSeq !== expect || d.streamSeq <= after) return false
       expect++
       after = d.streamSeq
+      if (seqs) seqs[i] = after
     }
     this.nextDelivery = expect
     this.lastSeq = after

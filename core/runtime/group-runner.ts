@@ -9,7 +9,7 @@ import type { Logger } from '../log/logger.js'
 import { TributaryError, errorMessage } from '../errors.js'
 import { H, headerOf } from '../jetstream/headers.js'
 import { deliveryCount, streamSeq } from '../jetstream/reply-subject.js'
-import { messageId } from '../jetstream/names.js'
+import { messageId, messageIdAfter, messageIdPrefix } from '../jetstream/names.js'
 import { celCompiler } from '../expr/cel.js'
 import { deadLetterMessage } from './dlq.js'
 import { SinkBuffer } from './sink-buffer.js'
@@ -63,6 +63,8 @@ export interface GroupDeps {
   redeliveredThrough?: number
   /** Replay: sink idempotency keys carry this epoch, so reprocessed records are not taken for the first pass. */
   idEpoch?: number
+  /** The fetcher hands over first deliveries only (it checks the order itself: a replay's bounded fetcher). */
+  firstDeliveries?: boolean
   /** Per-stage metrics, reported per batch (absent: not measured). */
   metrics?: RuntimeMetrics
   /** The next group is split into key partitions: each output goes to its partition's subject. */
@@ -114,6 +116,10 @@ export class GroupRunner {
   private stopRequested: { now?: boolean } | undefined
   /** When each input nak'd with a delay comes back: until then the server counts it as ours. */
   private nakUntil: number[] = []
+  /** Inputs are known to be first deliveries (checked in order here or by the fetcher). */
+  private readonly firstDeliveries: boolean
+  /** A replay's record ids start with this (deps.idEpoch). */
+  private readonly replayIdPrefix: string | undefined
 
   constructor(
     readonly group: StageGroup,
@@ -127,6 +133,8 @@ export class GroupRunner {
     this.ackClock = new AckClock(this.meter(group.id))
     this.fetcher = this.recovering(deps.fetcher)
     this.order = deps.inOrder && new DeliveryOrder(deps.inOrder.delivered, deps.inOrder.afterSeq)
+    this.firstDeliveries = this.order !== undefined || deps.firstDeliveries === true
+    this.replayIdPrefix = deps.idEpoch === undefined ? undefined : messageIdPrefix(deps.pipeline, group.id, deps.idEpoch)
   }
 
   /** `fetcher` replaced when found wedged (with `deps.refetch`). */
@@ -317,8 +325,7 @@ export class GroupRunner {
         continue
       }
       records.push(v as JsonObject)
-      // A batch the in-order check accepted holds first deliveries only.
-      const again = this.order ? false : deliveryCount(m) > 1
+      const again = this.firstDeliveries ? false : deliveryCount(m) > 1
       outs.push({ record: v as JsonObject, origin: m, redelivered: again || this.processedBefore(m), index: 0, size: data.length, text: this.transforms.length === 0 ? text : undefined })
     }
     this.stats.in += msgs.length
@@ -529,8 +536,7 @@ export class GroupRunner {
 
   /** A replay keys records by its own epoch and the input's stream sequence (unique, unlike re-read source offsets). */
   private recordId(o: Output): string {
-    const e = this.deps.idEpoch
-    return e === undefined ? recordId(o) : messageId(this.deps.pipeline, this.group.id, e, streamSeq(o.origin), o.index)
+    return this.replayIdPrefix === undefined ? recordId(o) : messageIdAfter(this.replayIdPrefix, streamSeq(o.origin), o.index)
   }
 
   private deadLetter(m: JsMsg, stage: StageSpec, reason: string, code: string, index?: number, tries = m.info.deliveryCount): OutMessage {

@@ -97,3 +97,32 @@ describe('validateManifest: config schema dialect', () => {
     expect(validateManifest({ ...good, config: { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object' } }, 'plugin.json').name).toBe('geoip')
   })
 })
+
+// The ajv instance compiles without checking schemas against the meta-schema (start-up time):
+// Tributary's own schemas and the built-in plugins' config schemas are held valid here.
+describe('own schemas', () => {
+  it('the pipeline, pipeline-test and manifest schemas and every built-in config schema are valid JSON Schema 2020-12', async () => {
+    const { readdirSync, readFileSync, existsSync } = await import('node:fs')
+    const path = await import('node:path')
+    const { schemaErrors } = await import('../../core/schema/ajv.js')
+    const { manifestSchema, pipelineSchema, pipelineTestSchema } = await import('../../core/schema/schemas.js')
+    const { builtinPluginsDir } = await import('../../core/plugins/registry.js')
+    const schemas: [string, object][] = [
+      ['pipeline', pipelineSchema],
+      ['pipeline-test', pipelineTestSchema],
+      ['plugin-manifest', manifestSchema],
+    ]
+    const dir = builtinPluginsDir()
+    for (const name of readdirSync(dir)) {
+      const file = path.join(dir, name, 'plugin.json')
+      if (existsSync(file)) schemas.push([name, (JSON.parse(readFileSync(file, 'utf8')) as { config: object }).config])
+    }
+    expect(schemas.length).toBeGreaterThan(10)
+    for (const [name, schema] of schemas) expect({ name, errors: schemaErrors(schema) }).toEqual({ name, errors: [] })
+  })
+
+  it('a community config schema that is not valid JSON Schema is still refused with the meta-schema error', () => {
+    const got = issues({ ...good, config: { type: 'object', properties: { n: { type: 'integr' } } } })
+    expect(got.some((i) => /valid JSON Schema/.test(i.message))).toBe(true)
+  })
+})
