@@ -32,12 +32,6 @@ export function streamSeq(m: JsMsg): number {
   return reply ? streamSeqIn(reply) : m.seq
 }
 
-/** The consumer's delivery sequence of `m` (`m.info.deliverySequence`), read the same way. */
-export function consumerSeq(m: JsMsg): number {
-  const reply = rawReply(m)
-  return reply ? consumerSeqIn(reply) : m.info.deliverySequence
-}
-
 /**
  * The delivery count in a JetStream reply subject, by the token rules of parseInfo in
  * @nats-io/jetstream 3.4 (test/unit/reply-subject.test.ts holds it to them): 9 tokens
@@ -52,11 +46,6 @@ export function deliveryCountIn(reply: Uint8Array): number {
 /** The stream sequence in a JetStream reply subject (see deliveryCountIn). */
 export function streamSeqIn(reply: Uint8Array): number {
   return tokenIn(reply, 5)
-}
-
-/** The consumer's delivery sequence in a JetStream reply subject (see deliveryCountIn). */
-export function consumerSeqIn(reply: Uint8Array): number {
-  return tokenIn(reply, 6)
 }
 
 /** Where each dot of the last reply scanned is (a reply has 8 to ~13). */

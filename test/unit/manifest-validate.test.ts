@@ -2,6 +2,11 @@ import { describe, expect, it } from 'vitest'
 import { ValidationError, type ValidationIssue } from '../../core/errors.js'
 import { validateManifest } from '../../core/manifest/validate.js'
 import { parseConfigText } from '../../core/config/source-map.js'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { schemaErrors } from '../../core/schema/ajv.js'
+import { manifestSchema, pipelineSchema, pipelineTestSchema } from '../../core/schema/schemas.js'
+import { builtinPluginsDir } from '../../core/plugins/registry.js'
 
 const good = {
   name: 'geoip',
@@ -101,12 +106,7 @@ describe('validateManifest: config schema dialect', () => {
 // The ajv instance compiles without checking schemas against the meta-schema (start-up time):
 // Tributary's own schemas and the built-in plugins' config schemas are held valid here.
 describe('own schemas', () => {
-  it('the pipeline, pipeline-test and manifest schemas and every built-in config schema are valid JSON Schema 2020-12', async () => {
-    const { readdirSync, readFileSync, existsSync } = await import('node:fs')
-    const path = await import('node:path')
-    const { schemaErrors } = await import('../../core/schema/ajv.js')
-    const { manifestSchema, pipelineSchema, pipelineTestSchema } = await import('../../core/schema/schemas.js')
-    const { builtinPluginsDir } = await import('../../core/plugins/registry.js')
+  it('the pipeline, pipeline-test and manifest schemas and every built-in config schema are valid JSON Schema 2020-12', () => {
     const schemas: [string, object][] = [
       ['pipeline', pipelineSchema],
       ['pipeline-test', pipelineTestSchema],
